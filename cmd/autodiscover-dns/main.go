@@ -1,0 +1,43 @@
+// Command autodiscover-dns is CoreDNS with its standard plugins and the autodiscover plugin.
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	_ "github.com/coredns/coredns/core/plugin" // CoreDNS's standard plugins.
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/autodiscover-dns/autodiscover/plugin/autodiscover"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0"
+
+// anchor is the directive autodiscover follows. After *transfer*, so that zone transfers
+// reach it untouched; before every backend (dynupdate, hosts, file, auto, secondary,
+// etcd, forward, ...), so that it can hide their records; after acl and view, which
+// decide whether a query is served at all.
+const anchor = "transfer"
+
+func main() {
+	if err := insertDirective(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	caddy.AppName = "autodiscover-dns"
+	caddy.AppVersion = version
+	coremain.Run()
+}
+
+func insertDirective() error {
+	i := slices.Index(dnsserver.Directives, anchor)
+	if i < 0 {
+		return fmt.Errorf("directive %q is not in this CoreDNS: cannot place autodiscover in the plugin chain", anchor)
+	}
+	dnsserver.Directives = slices.Insert(dnsserver.Directives, i+1, "autodiscover")
+	return nil
+}

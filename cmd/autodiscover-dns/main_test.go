@@ -1,0 +1,47 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/coredns/coredns/core/dnsserver"
+)
+
+func TestDirectiveOrder(t *testing.T) {
+	saved := slices.Clone(dnsserver.Directives)
+	defer func() { dnsserver.Directives = saved }()
+
+	if err := insertDirective(); err != nil {
+		t.Fatal(err)
+	}
+	at := slices.Index(dnsserver.Directives, "autodiscover")
+	if at < 0 {
+		t.Fatal("autodiscover is not a directive")
+	}
+	// Filters that decide whether a query is served, and plugins that must see a
+	// transfer or answer before the plugin does.
+	for _, before := range []string{"acl", "cache", "dnssec", "transfer"} {
+		if i := slices.Index(dnsserver.Directives, before); i < 0 || i > at {
+			t.Errorf("%s is at %d, want it before autodiscover at %d", before, i, at)
+		}
+	}
+	// Backends whose records it must be able to hide.
+	for _, after := range []string{"dynupdate", "hosts", "route53", "azure", "clouddns", "kubernetes", "file", "auto", "secondary", "etcd", "forward", "grpc", "erratic", "whoami"} {
+		if i := slices.Index(dnsserver.Directives, after); i < at {
+			t.Errorf("%s is at %d, want it after autodiscover at %d", after, i, at)
+		}
+	}
+	if n := len(dnsserver.Directives) - len(saved); n != 1 {
+		t.Errorf("inserted %d directives, want 1", n)
+	}
+}
+
+func TestMissingAnchor(t *testing.T) {
+	saved := slices.Clone(dnsserver.Directives)
+	defer func() { dnsserver.Directives = saved }()
+
+	dnsserver.Directives = slices.DeleteFunc(dnsserver.Directives, func(d string) bool { return d == anchor })
+	if err := insertDirective(); err == nil {
+		t.Fatal("want an error when the anchor directive is missing")
+	}
+}

@@ -1,0 +1,406 @@
+package diagnose
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Everything here listens on 127.0.0.1. The zones use addresses in 127.0.0.0/8 that nothing listens on;
+// fx.remap points their port 443 (or 80, 8443) at the test listeners, and everything else at a closed port.
+
+// internalClient is the source address the test nameserver treats as inside (dig -b 127.0.0.2 in test/).
+const internalClient = "127.0.0.2"
+
+var fx struct {
+	caFile    string // PEM of the trusted test CA, read through LoadRoots like -ca
+	roots     *x509.CertPool
+	listeners map[netip.AddrPort]string
+	closed    string // a loopback port nothing listens on
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "autodiscover-check")
+	if err != nil {
+		panic(err)
+	}
+	code := func() int {
+		cleanup := setupFixtures(dir)
+		defer cleanup()
+		return m.Run()
+	}()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func setupFixtures(dir string) func() {
+	trusted := newCA("Autodiscover Test CA")
+	rogue := newCA("Rogue Test CA")
+	fx.caFile = filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(fx.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: trusted.cert.Raw}), 0o600); err != nil {
+		panic(err)
+	}
+	roots, err := LoadRoots(fx.caFile)
+	if err != nil {
+		panic(err)
+	}
+	fx.roots = roots
+
+	now := time.Now()
+	exchange := trusted.issue(now, "autodiscover.companya.example", "webmail.companya.example")
+	var stops []func()
+	serve := func(cert tls.Certificate) string {
+		addr, stop := startTLS(cert)
+		stops = append(stops, stop)
+		return addr
+	}
+	exchangeAddr := serve(exchange)
+	redirectAddr, stopHTTP := startRedirect("https://autodiscover.companya.example/Autodiscover/Autodiscover.xml")
+	stops = append(stops, stopHTTP)
+	fx.listeners = map[netip.AddrPort]string{
+		ap("127.0.0.10:443"):  exchangeAddr, // the Exchange server, public address
+		ap("127.0.0.10:8443"): exchangeAddr,
+		ap("127.0.0.11:443"):  exchangeAddr,                                                          // the Exchange server, internal address
+		ap("127.0.0.20:443"):  serve(trusted.issue(now, "www.companyb.example")),                     // web site on the bare domain
+		ap("127.0.0.21:443"):  serve(trusted.issue(now, "companyb.example", "www.companyb.example")), // web site whose certificate covers it
+		ap("127.0.0.30:443"):  serve(trusted.issue(now, "*.parking.example")),                        // where a wildcard points
+		ap("127.0.0.31:443"):  serve(rogue.issue(now, "autodiscover.companya.example")),
+		ap("127.0.0.32:443"):  serve(trusted.issue(now.Add(-72*time.Hour), "autodiscover.companya.example")),
+		ap("127.0.0.40:80"):   redirectAddr, // 127.0.0.40:443 is closed: step 2 fails, step 3 redirects
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	fx.closed = l.Addr().String()
+	l.Close()
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+}
+
+func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// remap keeps every connection on loopback: known addresses go to their listener, the rest to a closed port.
+func testRemap(dst netip.AddrPort) netip.AddrPort {
+	if a, ok := fx.listeners[dst]; ok {
+		return ap(a)
+	}
+	if !dst.Addr().IsLoopback() {
+		panic("test tried to connect to " + dst.String())
+	}
+	return ap(fx.closed)
+}
+
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func newCA(name string) testCA {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-365 * 24 * time.Hour),
+		NotAfter:              time.Now().Add(365 * 24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return testCA{cert: cert, key: key}
+}
+
+var serial int64 = 100
+
+// issue makes a leaf valid for two days from notBefore; a notBefore three days ago makes it expired.
+func (ca testCA) issue(notBefore time.Time, names ...string) tls.Certificate {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	serial++
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    notBefore.Add(-time.Hour),
+		NotAfter:     notBefore.Add(48 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		panic(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// startTLS accepts connections, completes the handshake and hangs up, which is all the checker needs.
+func startTLS(cert tls.Certificate) (string, func()) {
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		panic(err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				c.(*tls.Conn).Handshake()
+				c.Close()
+			}()
+		}
+	}()
+	return l.Addr().String(), func() { l.Close() }
+}
+
+// startRedirect is the plain-HTTP server of step 3, redirecting as an old hosting panel does.
+func startRedirect(location string) (string, func()) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	srv := &http.Server{Handler: http.RedirectHandler(location, http.StatusFound)}
+	go srv.Serve(l)
+	return l.Addr().String(), func() { srv.Close() }
+}
+
+// authServer is a small authoritative nameserver for crafted zones. It answers like a zone file server
+// (CNAME chasing inside its data, RFC 4592 wildcards, NODATA for empty non-terminals) unless a flag asks it
+// to misbehave the way broken providers do.
+type authServer struct {
+	external []dns.RR
+	internal []dns.RR // answers for internalClient; nil: as external
+	// entNXDOMAIN answers NXDOMAIN for empty non-terminals (breaks RFC 8020).
+	entNXDOMAIN bool
+	// noSOA leaves the SOA out of negative answers (breaks RFC 2308).
+	noSOA bool
+	// noAA clears the AA flag, as a forwarder or cache would.
+	noAA bool
+}
+
+func (s *authServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = !s.noAA
+	rrs := s.external
+	if ip, _, _ := net.SplitHostPort(w.RemoteAddr().String()); ip == internalClient && s.internal != nil {
+		rrs = s.internal
+	}
+	q := r.Question[0]
+	soa := zoneSOA(rrs, q.Name)
+	if soa == nil {
+		m.Rcode = dns.RcodeRefused
+		w.WriteMsg(m)
+		return
+	}
+	name := q.Name
+	for range 8 {
+		answer, rcode := lookup(rrs, name, q.Qtype, s.entNXDOMAIN)
+		m.Answer = append(m.Answer, answer...)
+		m.Rcode = rcode
+		if len(answer) == 0 || answer[len(answer)-1].Header().Rrtype != dns.TypeCNAME || q.Qtype == dns.TypeCNAME {
+			break
+		}
+		name = answer[len(answer)-1].(*dns.CNAME).Target
+		if zoneSOA(rrs, name) == nil {
+			break
+		}
+	}
+	if (m.Rcode == dns.RcodeNameError || len(m.Answer) == 0) && !s.noSOA {
+		m.Ns = []dns.RR{soa}
+	}
+	w.WriteMsg(m)
+}
+
+// zoneSOA is the SOA of the closest zone holding name.
+func zoneSOA(rrs []dns.RR, name string) dns.RR {
+	var best dns.RR
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeSOA && dns.IsSubDomain(rr.Header().Name, name) {
+			if best == nil || dns.CountLabel(rr.Header().Name) > dns.CountLabel(best.Header().Name) {
+				best = rr
+			}
+		}
+	}
+	return best
+}
+
+// lookup answers one name: exact data, then a CNAME, then NODATA, then a wildcard, then NXDOMAIN.
+func lookup(rrs []dns.RR, name string, qtype uint16, entNXDOMAIN bool) ([]dns.RR, int) {
+	if answer, exists := atName(rrs, name, name, qtype); exists {
+		return answer, dns.RcodeSuccess
+	}
+	if hasBelow(rrs, name) {
+		if entNXDOMAIN {
+			return nil, dns.RcodeNameError
+		}
+		return nil, dns.RcodeSuccess
+	}
+	// RFC 4592 section 3.3.1: the closest encloser's wildcard answers a name that does not exist.
+	labels := dns.SplitDomainName(name)
+	for i := 1; i < len(labels); i++ {
+		encloser := dns.Fqdn(strings.Join(labels[i:], "."))
+		if exists(rrs, encloser) {
+			if answer, ok := atName(rrs, "*."+encloser, name, qtype); ok {
+				return answer, dns.RcodeSuccess
+			}
+			break
+		}
+	}
+	return nil, dns.RcodeNameError
+}
+
+// atName returns the records of type qtype (or the CNAME) at owner, renamed to name for wildcards.
+func atName(rrs []dns.RR, owner, name string, qtype uint16) ([]dns.RR, bool) {
+	var answer, cname []dns.RR
+	found := false
+	for _, rr := range rrs {
+		if !strings.EqualFold(rr.Header().Name, owner) {
+			continue
+		}
+		found = true
+		c := dns.Copy(rr)
+		c.Header().Name = name
+		switch rr.Header().Rrtype {
+		case qtype:
+			answer = append(answer, c)
+		case dns.TypeCNAME:
+			cname = append(cname, c)
+		}
+	}
+	if len(answer) == 0 {
+		answer = cname
+	}
+	return answer, found
+}
+
+func exists(rrs []dns.RR, name string) bool {
+	_, found := atName(rrs, name, name, dns.TypeNone)
+	return found || hasBelow(rrs, name)
+}
+
+func hasBelow(rrs []dns.RR, name string) bool {
+	for _, rr := range rrs {
+		if !strings.EqualFold(rr.Header().Name, name) && dns.IsSubDomain(name, rr.Header().Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// startDNS serves h on one 127.0.0.1 port over UDP and TCP and returns host:port.
+func startDNS(t testing.TB, h dns.Handler) string {
+	t.Helper()
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := pc.LocalAddr().String()
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			pc.Close()
+			continue
+		}
+		udp := &dns.Server{PacketConn: pc, Handler: h}
+		tcp := &dns.Server{Listener: l, Handler: h}
+		go udp.ActivateAndServe()
+		go tcp.ActivateAndServe()
+		t.Cleanup(func() {
+			udp.Shutdown()
+			tcp.Shutdown()
+		})
+		return addr
+	}
+	t.Fatal("no free port for UDP and TCP on 127.0.0.1")
+	return ""
+}
+
+// zone parses records written as in a zone file, with full names; the TTL defaults to 3600.
+func zone(t testing.TB, lines ...string) []dns.RR {
+	t.Helper()
+	var rrs []dns.RR
+	for _, l := range lines {
+		rr, err := dns.NewRR("$TTL 3600\n" + l)
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		rrs = append(rrs, rr)
+	}
+	return rrs
+}
+
+// The zones of the story, with reserved names (RFC 2606) and no delegations.
+var (
+	soaA     = "companya.example. SOA ns.companya.example. hostmaster.companya.example. 1 7200 3600 1209600 3600"
+	soaB     = "companyb.example. SOA ns.companyb.example. hostmaster.companyb.example. 1 7200 3600 1209600 3600"
+	companyA = []string{soaA,
+		"autodiscover.companya.example. A 127.0.0.10",
+		"webmail.companya.example. A 127.0.0.10",
+	}
+	companyAInternal = []string{soaA,
+		"autodiscover.companya.example. A 127.0.0.11",
+		"webmail.companya.example. A 127.0.0.11",
+	}
+	srvGood = "_autodiscover._tcp.companyb.example. SRV 0 0 443 autodiscover.companya.example."
+	// The bare domain exists (it has mail data) but has no address: step 1 finds nothing.
+	apexNoAddress = "companyb.example. TXT \"v=spf1 -all\""
+)
+
+func records(groups ...[]string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+func testConfig(server string) Config {
+	return Config{Server: server, Authoritative: true, Roots: fx.roots, Timeout: 2 * time.Second, remap: testRemap}
+}
+
+func describe(r Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "prediction %+v\n", r.Prediction)
+	for _, s := range r.Steps {
+		fmt.Fprintf(&b, "step %d %s %s %q\n", s.Number, s.Name, s.Status, s.Note)
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "finding %s %s: %s\n", f.Severity, f.ID, f.Message)
+	}
+	return b.String()
+}
+
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

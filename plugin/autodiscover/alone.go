@@ -1,0 +1,34 @@
+package autodiscover
+
+import (
+	"context"
+
+	"github.com/coredns/coredns/request"
+
+	"github.com/miekg/dns"
+)
+
+// alone answers a query in mail domain d when no backend serves it: the domain then holds
+// only its SOA and NS at the apex and the plugin's own names.
+func (a *Autodiscover) alone(ctx context.Context, state request.Request, d string, c class) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(state.Req)
+	m.Authoritative = true
+	qname := state.QName()
+	switch {
+	case c == apex && (state.QType() == dns.TypeSOA || state.QType() == dns.TypeANY):
+		soa := a.ownSOA(d)
+		soa.Hdr.Name = qname
+		m.Answer = []dns.RR{soa}
+	case c == apex && state.QType() == dns.TypeNS:
+		for _, ns := range a.ns {
+			m.Answer = append(m.Answer, &dns.NS{Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: a.ttl}, Ns: ns})
+		}
+	case c == other:
+		m.Rcode = dns.RcodeNameError
+	}
+	if len(m.Answer) == 0 {
+		m.Ns = []dns.RR{a.zoneSOA(ctx, state.W, qname, d)}
+	}
+	return m
+}

@@ -1,0 +1,339 @@
+package autodiscover
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
+
+	"github.com/miekg/dns"
+)
+
+const name = "autodiscover"
+
+var log = clog.NewWithPlugin(name)
+
+func init() { plugin.Register(name, setup) }
+
+func setup(c *caddy.Controller) error {
+	a, err := parse(c)
+	if err != nil {
+		return plugin.Error(name, err)
+	}
+
+	config := dnsserver.GetConfig(c)
+	// The chain only exists once every directive of the block is set up, so
+	// plugins that would defeat the horizon can only be spotted at start-up.
+	// The error is made now so that it names this directive's line.
+	leak := c.Errf("internal and external answers differ, but *cache* in this server block keys answers " +
+		"without the client's network and would hand one horizon's answer to the other: remove cache, " +
+		"or serve each horizon from its own server block with *view*")
+	c.OnStartup(func() error {
+		if a.horizons() && config.Handler("cache") != nil {
+			return plugin.Error(name, leak)
+		}
+		a.loaded.Store(true)
+		return nil
+	})
+
+	config.AddPlugin(func(next plugin.Handler) plugin.Handler {
+		a.Next = next
+		return a
+	})
+	return nil
+}
+
+// parse reads one autodiscover block. Every error names the Corefile line.
+func parse(c *caddy.Controller) (*Autodiscover, error) {
+	a := &Autodiscover{
+		domains: map[string]struct{}{},
+		hosts:   map[string]string{},
+		ents:    map[string]struct{}{},
+		port:    443,
+		ttl:     3600,
+	}
+
+	blocks := 0
+	for c.Next() {
+		if blocks++; blocks > 1 {
+			return nil, plugin.ErrOnce
+		}
+		zones := plugin.OriginsFromArgsOrServerBlock(nil, c.ServerBlockKeys)
+		a.zones = zones
+		for _, d := range domainArgs(c, zones) {
+			if err := a.addDomain(c, d, zones); err != nil {
+				return nil, err
+			}
+		}
+
+		var hosts, apexes []string
+		for c.NextBlock() {
+			var err error
+			switch c.Val() {
+			case "target":
+				err = a.parseTarget(c)
+			case "priority":
+				a.priority, err = uintArg(c, 65535)
+			case "weight":
+				a.weight, err = uintArg(c, 65535)
+			case "ttl":
+				a.ttl, err = ttlArg(c)
+			case "hosts":
+				hosts, err = hostArgs(c)
+			case "ns":
+				a.ns, err = hostArgs(c)
+			case "external":
+				a.external, err = addrArgs(c)
+			case "internal":
+				a.internal, err = addrArgs(c)
+			case "internal_networks":
+				a.networks, err = prefixArgs(c)
+			case "hide_apex":
+				apexes = c.RemainingArgs()
+				a.hideApex = true
+			default:
+				return nil, c.Errf("unknown property %q", c.Val())
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if err := a.check(c, hosts); err != nil {
+			return nil, err
+		}
+		if err := a.hideApexes(c, apexes); err != nil {
+			return nil, err
+		}
+	}
+	if len(a.ns) == 0 {
+		a.ns = []string{a.target}
+	}
+	a.serial = serialFor(strings.Join(c.ServerBlockKeys, " "), a.fingerprint())
+	a.srv = dns.SRV{
+		Hdr:      dns.RR_Header{Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: a.ttl},
+		Priority: a.priority,
+		Weight:   a.weight,
+		Port:     a.port,
+		Target:   a.target,
+	}
+	a.addrs[external] = addressRecords(a.external, a.ttl)
+	a.addrs[internal] = a.addrs[external]
+	if len(a.internal) > 0 {
+		a.addrs[internal] = addressRecords(a.internal, a.ttl)
+	}
+	return a, nil
+}
+
+// domainArgs returns the listed mail domains, or the server block's zones when none is listed.
+func domainArgs(c *caddy.Controller, zones []string) []string {
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return zones
+	}
+	return args
+}
+
+func (a *Autodiscover) addDomain(c *caddy.Controller, arg string, zones []string) error {
+	d := dns.CanonicalName(arg)
+	if _, ok := dns.IsDomainName(d); !ok || d == "." {
+		return c.Errf("mail domain %q is not a domain name below the root", arg)
+	}
+	if plugin.Zones(zones).Matches(d) == "" {
+		return c.Errf("mail domain %q is outside this server block's zones %v", arg, zones)
+	}
+	if _, dup := a.domains[d]; dup {
+		return c.Errf("mail domain %q is listed twice", arg)
+	}
+	a.domains[d] = struct{}{}
+	return nil
+}
+
+func (a *Autodiscover) parseTarget(c *caddy.Controller) error {
+	args := c.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return c.ArgErr()
+	}
+	host, err := hostName(c, args[0])
+	if err != nil {
+		return err
+	}
+	a.target = host
+	if len(args) == 2 {
+		port, err := strconv.ParseUint(args[1], 10, 16)
+		if err != nil || port == 0 {
+			return c.Errf("target port %q is not a number from 1 to 65535", args[1])
+		}
+		a.port = uint16(port)
+	}
+	return nil
+}
+
+// check makes the cross-field checks that no single line can.
+func (a *Autodiscover) check(c *caddy.Controller, hosts []string) error {
+	if a.target == "" {
+		return c.Err("missing 'target': the SRV target, a name on the mail server's certificate")
+	}
+	if len(a.internal) > 0 && len(a.networks) == 0 {
+		return c.Err("'internal' addresses without 'internal_networks': no client would receive them")
+	}
+	if len(a.networks) > 0 && len(a.internal) == 0 {
+		return c.Err("'internal_networks' without 'internal' addresses: internal clients would get nothing different")
+	}
+
+	addressed := len(a.external)+len(a.internal) > 0
+	if len(hosts) > 0 && !addressed {
+		return c.Err("'hosts' without 'external' or 'internal' addresses to answer them with")
+	}
+	if !addressed {
+		if d, c2 := a.classify(a.target); c2 == suppressed || c2 == srvName || c2 == srvBelow {
+			return c.Errf("target %q would be hidden by this plugin in mail domain %q: give its addresses with 'external'/'internal'", a.target, d)
+		}
+		return nil
+	}
+	// The target is always answered with the addresses; so is every extra host.
+	for _, h := range append([]string{a.target}, hosts...) {
+		d := a.domainOf(h)
+		if d == "" {
+			return c.Errf("%q is outside the listed mail domains, so its addresses cannot be served from here: list its domain", h)
+		}
+		if h == d {
+			return c.Errf("%q is a listed mail domain's apex: give its addresses in the zone, not as a certificate host", h)
+		}
+		if _, c2 := a.classify(h); c2 == srvName || c2 == srvBelow || c2 == tcpName {
+			return c.Errf("%q is a name this plugin synthesizes and cannot also be a host", h)
+		}
+		a.hosts[h] = d
+		// The names between the zone and the host exist as empty non-terminals (RFC 8020).
+		for off, end := dns.NextLabel(h, 0); !end && h[off:] != d; off, end = dns.NextLabel(h, off) {
+			a.ents[h[off:]] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// hideApexes limits hide_apex to the domains it lists, when it lists any.
+func (a *Autodiscover) hideApexes(c *caddy.Controller, apexes []string) error {
+	for _, arg := range apexes {
+		d := dns.CanonicalName(arg)
+		if _, ok := a.domains[d]; !ok {
+			return c.Errf("hide_apex: %q is not a listed mail domain", arg)
+		}
+		if a.apexes == nil {
+			a.apexes = map[string]struct{}{}
+		}
+		a.apexes[d] = struct{}{}
+	}
+	return nil
+}
+
+func uintArg(c *caddy.Controller, max uint64) (uint16, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	v, err := strconv.ParseUint(args[0], 10, 16)
+	if err != nil || v > max {
+		return 0, c.Errf("%s %q is not a number from 0 to %d", c.Val(), args[0], max)
+	}
+	return uint16(v), nil
+}
+
+func ttlArg(c *caddy.Controller) (uint32, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	// RFC 2181 section 8: a TTL is an unsigned 31-bit value.
+	v, err := strconv.ParseUint(args[0], 10, 31)
+	if err != nil {
+		return 0, c.Errf("ttl %q is not a number of seconds from 0 to 2147483647", args[0])
+	}
+	return uint32(v), nil
+}
+
+func hostArgs(c *caddy.Controller) ([]string, error) {
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return nil, c.ArgErr()
+	}
+	names := make([]string, len(args))
+	for i, arg := range args {
+		h, err := hostName(c, arg)
+		if err != nil {
+			return nil, err
+		}
+		names[i] = h
+	}
+	return names, nil
+}
+
+// hostName accepts a host name as RFC 952 and RFC 1123 define it (letters, digits, hyphens),
+// which an SRV target must be (RFC 2782), and returns it canonical.
+func hostName(c *caddy.Controller, arg string) (string, error) {
+	h := dns.CanonicalName(arg)
+	if _, err := netip.ParseAddr(strings.TrimSuffix(arg, ".")); err == nil {
+		return "", c.Errf("%q is an address, not a host name", arg)
+	}
+	if _, ok := dns.IsDomainName(h); !ok || h == "." {
+		return "", c.Errf("%q is not a host name", arg)
+	}
+	for _, label := range dns.SplitDomainName(h) {
+		if !isLDH(label) {
+			return "", c.Errf("%q is not a host name: label %q may hold only letters, digits and inner hyphens", arg, label)
+		}
+	}
+	return h, nil
+}
+
+func isLDH(label string) bool {
+	if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(label); i++ {
+		b := label[i]
+		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func addrArgs(c *caddy.Controller) ([]netip.Addr, error) {
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return nil, c.ArgErr()
+	}
+	addrs := make([]netip.Addr, len(args))
+	for i, arg := range args {
+		ip, err := netip.ParseAddr(arg)
+		if err != nil || ip.Zone() != "" {
+			return nil, c.Errf("%s address %q is not an IPv4 or IPv6 address", c.Val(), arg)
+		}
+		addrs[i] = ip.Unmap()
+	}
+	return addrs, nil
+}
+
+func prefixArgs(c *caddy.Controller) ([]netip.Prefix, error) {
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return nil, c.ArgErr()
+	}
+	prefixes := make([]netip.Prefix, len(args))
+	for i, arg := range args {
+		p, err := netip.ParsePrefix(arg)
+		if err != nil {
+			ip, aerr := netip.ParseAddr(arg)
+			if aerr != nil || ip.Zone() != "" {
+				return nil, c.Errf("internal network %q is not a CIDR such as 10.0.0.0/8 or fd00::/8", arg)
+			}
+			p = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+		}
+		prefixes[i] = p.Masked()
+	}
+	return prefixes, nil
+}
