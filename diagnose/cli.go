@@ -33,15 +33,17 @@ type environment struct {
 
 // Main runs autodiscover-check with the arguments after the program name and returns the exit status.
 func Main(args []string) int {
-	noColour := os.Getenv("NO_COLOR") != "" // https://no-color.org: any non-empty value
 	return run(args, environment{
 		stdout:     os.Stdout,
 		stderr:     os.Stderr,
-		colour:     isTerminal(os.Stdout) && !noColour,
+		colour:     colourWanted(isTerminal(os.Stdout), os.Getenv("NO_COLOR")),
 		progress:   isTerminal(os.Stderr),
 		resolvConf: "/etc/resolv.conf",
 	})
 }
+
+// colourWanted follows https://no-color.org: any non-empty NO_COLOR turns colour off.
+func colourWanted(terminal bool, noColor string) bool { return terminal && noColor == "" }
 
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()

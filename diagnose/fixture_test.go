@@ -201,6 +201,8 @@ type authServer struct {
 	noSOA bool
 	// noAA clears the AA flag, as a forwarder or cache would.
 	noAA bool
+	// truncateUDP answers every UDP query with TC set and nothing else, so only TCP gets data (RFC 7766).
+	truncateUDP bool
 }
 
 func (s *authServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
@@ -210,6 +212,11 @@ func (s *authServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	rrs := s.external
 	if ip, _, _ := net.SplitHostPort(w.RemoteAddr().String()); ip == internalClient && s.internal != nil {
 		rrs = s.internal
+	}
+	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp && s.truncateUDP {
+		m.Truncated = true
+		w.WriteMsg(m)
+		return
 	}
 	q := r.Question[0]
 	soa := zoneSOA(rrs, q.Name)
@@ -403,4 +410,24 @@ func readFile(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func newPool(cas ...testCA) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, ca := range cas {
+		pool.AddCert(ca.cert)
+	}
+	return pool
+}
+
+func x509Parse(c tls.Certificate) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for _, der := range c.Certificate {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cert)
+	}
+	return out, nil
 }

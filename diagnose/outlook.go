@@ -84,7 +84,7 @@ func httpsStep(ctx context.Context, cfg Config, s *Step) {
 		case !s.TLS.Connected:
 			s.Status, s.Note = StatusConnectionFailed, "connection failed, Outlook moves on"
 		case s.TLS.valid():
-			s.Status = StatusCertificateValid
+			s.Status, s.Note = StatusCertificateValid, "certificate valid for "+hostname(s.Name)
 		default:
 			s.Status, s.Note = StatusCertificateBad, "certificate warning: "+strings.Join(s.TLS.Problems, ", ")
 		}

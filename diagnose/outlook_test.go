@@ -40,6 +40,8 @@ func TestPrediction(t *testing.T) {
 		{"target-dot", "user@companyb.example", nil, OutcomeFailure, 0, nil, ""},
 		{"target-internal-only", "user@companyb.example", nil, OutcomeFailure, 0, nil, ""},
 		{"target-internal-only", "user@companyb.example", fromInside, OutcomeRedirect, 4, nil, "autodiscover.companya.example"},
+		{"target-internal-only-tcp", "user@companyb.example", nil, OutcomeFailure, 0, nil, ""},
+		{"target-internal-only-tcp", "user@companyb.example", fromInside, OutcomeRedirect, 4, nil, "autodiscover.companya.example"},
 		{"split-horizon", "user@companyb.example", fromInside, OutcomeRedirect, 4, nil, "autodiscover.companya.example"},
 		{"fixed", "user@companyb.example", dnsOnly, OutcomeUnverified, 4, nil, ""},
 		{"autodiscover-a", "user@companyb.example", dnsOnly, OutcomeUnverified, 2, nil, ""},

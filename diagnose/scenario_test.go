@@ -12,6 +12,7 @@ type scenario struct {
 	entNXDOMAIN bool
 	noSOA       bool
 	noAA        bool
+	truncateUDP bool
 }
 
 var scenarios = map[string]scenario{
@@ -51,6 +52,12 @@ var scenarios = map[string]scenario{
 		external: records(companyA, []string{soaB, srvGood}),
 		internal: records(companyAInternal, []string{soaB, srvGood}),
 	},
+	// The same over TCP only: every UDP answer is truncated.
+	"target-internal-only-tcp": {
+		external:    []string{soaA, soaB, srvGood},
+		internal:    records(companyAInternal, []string{soaB, srvGood}),
+		truncateUDP: true,
+	},
 	"untrusted": {external: []string{soaA, soaB, srvGood, "autodiscover.companya.example. A 127.0.0.31"}},
 	"expired":   {external: []string{soaA, soaB, srvGood, "autodiscover.companya.example. A 127.0.0.32"}},
 	// autodiscover.companyb points at a host whose 443 is closed and whose 80 redirects.
@@ -67,7 +74,8 @@ var scenarios = map[string]scenario{
 // start serves the scenario and returns the nameserver's address.
 func (sc scenario) start(t testing.TB) string {
 	t.Helper()
-	s := &authServer{external: zone(t, sc.external...), entNXDOMAIN: sc.entNXDOMAIN, noSOA: sc.noSOA, noAA: sc.noAA}
+	s := &authServer{external: zone(t, sc.external...), entNXDOMAIN: sc.entNXDOMAIN, noSOA: sc.noSOA, noAA: sc.noAA,
+		truncateUDP: sc.truncateUDP}
 	if sc.internal != nil {
 		s.internal = zone(t, sc.internal...)
 	}

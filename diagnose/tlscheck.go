@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"slices"
 	"time"
 )
 
@@ -125,26 +124,35 @@ func judge(res *TLSResult, certs []*x509.Certificate, host string, roots *x509.C
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now})
-	res.Trusted = err == nil
+	verify := func(at time.Time) error {
+		_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at})
+		return err
+	}
+	res.CoversName = leaf.VerifyHostname(hostname(host)) == nil
+	if !res.CoversName {
+		res.Problems = append(res.Problems, ProblemNameMismatch)
+	}
+	// Verify stops at the first problem and dates come first; check the chain again inside the leaf's
+	// validity so an expired certificate from an unknown CA is reported as both.
+	expired := now.After(leaf.NotAfter) || now.Before(leaf.NotBefore)
+	at := now
+	if expired {
+		at = leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) / 2)
+	}
+	err := verify(at)
 	var unknown x509.UnknownAuthorityError
 	var invalid x509.CertificateInvalidError
 	switch {
 	case err == nil:
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		res.Problems = append(res.Problems, ProblemExpired)
+		expired = true // an intermediate
 	case errors.As(err, &unknown):
 		res.Problems = append(res.Problems, ProblemUnknownAuthority)
 	default:
 		res.Problems = append(res.Problems, ProblemInvalid)
 	}
-	// The expiry check above stops at the first bad certificate; look at the leaf's dates on their own so an
-	// expired leaf from an unknown CA is reported as both.
-	if (now.After(leaf.NotAfter) || now.Before(leaf.NotBefore)) && !slices.Contains(res.Problems, ProblemExpired) {
+	if expired {
 		res.Problems = append(res.Problems, ProblemExpired)
 	}
-	res.CoversName = leaf.VerifyHostname(hostname(host)) == nil
-	if !res.CoversName {
-		res.Problems = append([]string{ProblemNameMismatch}, res.Problems...)
-	}
+	res.Trusted = err == nil && !expired
 }

@@ -40,6 +40,7 @@ type Autodiscover struct {
 	serial   uint32              // SOA serial of the domains served alone
 	srv      dns.SRV             // the SRV record, without owner
 	addrs    [2][]dns.RR         // A and AAAA records per horizon, without owner
+	line     int                 // the directive's Corefile line, for errors found at start-up
 	loaded   atomic.Bool         // set once the configuration serves
 }
 

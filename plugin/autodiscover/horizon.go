@@ -44,6 +44,10 @@ func (a *Autodiscover) horizonOf(w dns.ResponseWriter) horizon {
 		}
 		client = ap.Addr()
 	}
+	return a.horizonOfAddr(client)
+}
+
+func (a *Autodiscover) horizonOfAddr(client netip.Addr) horizon {
 	client = client.Unmap()
 	for _, p := range a.networks {
 		if p.Contains(client) {

@@ -1,6 +1,7 @@
 package autodiscover
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -29,8 +30,8 @@ func setup(c *caddy.Controller) error {
 	// The chain only exists once every directive of the block is set up, so
 	// plugins that would defeat the horizon can only be spotted at start-up.
 	// The error is made now so that it names this directive's line.
-	leak := c.Errf("internal and external answers differ, but *cache* in this server block keys answers " +
-		"without the client's network and would hand one horizon's answer to the other: remove cache, " +
+	leak := errAt(c, a.line, "internal and external answers differ, but *cache* in this server block keys answers "+
+		"without the client's network and would hand one horizon's answer to the other: remove cache, "+
 		"or serve each horizon from its own server block with *view*")
 	c.OnStartup(func() error {
 		if a.horizons() && config.Handler("cache") != nil {
@@ -70,16 +71,19 @@ func parse(c *caddy.Controller) (*Autodiscover, error) {
 			}
 		}
 
+		a.line = c.Line()
 		var hosts, apexes []string
+		lines := map[string]int{} // property -> its Corefile line, for the cross-field checks
 		for c.NextBlock() {
 			var err error
+			lines[c.Val()] = c.Line()
 			switch c.Val() {
 			case "target":
 				err = a.parseTarget(c)
 			case "priority":
-				a.priority, err = uintArg(c, 65535)
+				a.priority, err = uint16Arg(c)
 			case "weight":
-				a.weight, err = uintArg(c, 65535)
+				a.weight, err = uint16Arg(c)
 			case "ttl":
 				a.ttl, err = ttlArg(c)
 			case "hosts":
@@ -102,12 +106,21 @@ func parse(c *caddy.Controller) (*Autodiscover, error) {
 				return nil, err
 			}
 		}
-		if err := a.check(c, hosts); err != nil {
+		at := func(property string) int {
+			if line, ok := lines[property]; ok {
+				return line
+			}
+			return a.line
+		}
+		if err := a.check(c, at, hosts); err != nil {
 			return nil, err
 		}
-		if err := a.hideApexes(c, apexes); err != nil {
+		if err := a.hideApexes(c, at("hide_apex"), apexes); err != nil {
 			return nil, err
 		}
+	}
+	if blocks == 0 {
+		return nil, c.Err("no autodiscover directive")
 	}
 	if len(a.ns) == 0 {
 		a.ns = []string{a.target}
@@ -172,39 +185,43 @@ func (a *Autodiscover) parseTarget(c *caddy.Controller) error {
 	return nil
 }
 
-// check makes the cross-field checks that no single line can.
-func (a *Autodiscover) check(c *caddy.Controller, hosts []string) error {
+// check makes the cross-field checks that no single line can; at gives the line of a property.
+func (a *Autodiscover) check(c *caddy.Controller, at func(string) int, hosts []string) error {
 	if a.target == "" {
-		return c.Err("missing 'target': the SRV target, a name on the mail server's certificate")
+		return errAt(c, at(""), "missing 'target': the SRV target, a name on the mail server's certificate")
 	}
 	if len(a.internal) > 0 && len(a.networks) == 0 {
-		return c.Err("'internal' addresses without 'internal_networks': no client would receive them")
+		return errAt(c, at("internal"), "'internal' addresses without 'internal_networks': no client would receive them")
 	}
 	if len(a.networks) > 0 && len(a.internal) == 0 {
-		return c.Err("'internal_networks' without 'internal' addresses: internal clients would get nothing different")
+		return errAt(c, at("internal_networks"), "'internal_networks' without 'internal' addresses: internal clients would get nothing different")
 	}
 
 	addressed := len(a.external)+len(a.internal) > 0
 	if len(hosts) > 0 && !addressed {
-		return c.Err("'hosts' without 'external' or 'internal' addresses to answer them with")
+		return errAt(c, at("hosts"), "'hosts' without 'external' or 'internal' addresses to answer them with")
 	}
 	if !addressed {
-		if d, c2 := a.classify(a.target); c2 == suppressed || c2 == srvName || c2 == srvBelow {
-			return c.Errf("target %q would be hidden by this plugin in mail domain %q: give its addresses with 'external'/'internal'", a.target, d)
+		if d, class := a.classify(a.target); class == suppressed || class == srvName || class == srvBelow {
+			return errAt(c, at("target"), "target %q would be hidden by this plugin in mail domain %q: give its addresses with 'external'/'internal'", a.target, d)
 		}
 		return nil
 	}
 	// The target is always answered with the addresses; so is every extra host.
-	for _, h := range append([]string{a.target}, hosts...) {
+	for i, h := range append([]string{a.target}, hosts...) {
+		line := at("hosts")
+		if i == 0 {
+			line = at("target")
+		}
 		d := a.domainOf(h)
 		if d == "" {
-			return c.Errf("%q is outside the listed mail domains, so its addresses cannot be served from here: list its domain", h)
+			return errAt(c, line, "%q is outside the listed mail domains, so its addresses cannot be served from here: list its domain", h)
 		}
 		if h == d {
-			return c.Errf("%q is a listed mail domain's apex: give its addresses in the zone, not as a certificate host", h)
+			return errAt(c, line, "%q is a listed mail domain's apex: give its addresses in the zone, not as a certificate host", h)
 		}
-		if _, c2 := a.classify(h); c2 == srvName || c2 == srvBelow || c2 == tcpName {
-			return c.Errf("%q is a name this plugin synthesizes and cannot also be a host", h)
+		if _, class := a.classify(h); class == srvName || class == srvBelow || class == tcpName {
+			return errAt(c, line, "%q is a name this plugin synthesizes and cannot also be a host", h)
 		}
 		a.hosts[h] = d
 		// The names between the zone and the host exist as empty non-terminals (RFC 8020).
@@ -215,12 +232,17 @@ func (a *Autodiscover) check(c *caddy.Controller, hosts []string) error {
 	return nil
 }
 
+// errAt is c.Errf for a line other than the current one, in the same format.
+func errAt(c *caddy.Controller, line int, format string, args ...any) error {
+	return fmt.Errorf("%s:%d - Error during parsing: %s", c.File(), line, fmt.Sprintf(format, args...))
+}
+
 // hideApexes limits hide_apex to the domains it lists, when it lists any.
-func (a *Autodiscover) hideApexes(c *caddy.Controller, apexes []string) error {
+func (a *Autodiscover) hideApexes(c *caddy.Controller, line int, apexes []string) error {
 	for _, arg := range apexes {
 		d := dns.CanonicalName(arg)
 		if _, ok := a.domains[d]; !ok {
-			return c.Errf("hide_apex: %q is not a listed mail domain", arg)
+			return errAt(c, line, "hide_apex: %q is not a listed mail domain", arg)
 		}
 		if a.apexes == nil {
 			a.apexes = map[string]struct{}{}
@@ -230,14 +252,15 @@ func (a *Autodiscover) hideApexes(c *caddy.Controller, apexes []string) error {
 	return nil
 }
 
-func uintArg(c *caddy.Controller, max uint64) (uint16, error) {
+func uint16Arg(c *caddy.Controller) (uint16, error) {
+	property := c.Val()
 	args := c.RemainingArgs()
 	if len(args) != 1 {
 		return 0, c.ArgErr()
 	}
 	v, err := strconv.ParseUint(args[0], 10, 16)
-	if err != nil || v > max {
-		return 0, c.Errf("%s %q is not a number from 0 to %d", c.Val(), args[0], max)
+	if err != nil {
+		return 0, c.Errf("%s %q is not a number from 0 to 65535", property, args[0])
 	}
 	return uint16(v), nil
 }
