@@ -74,7 +74,7 @@ func freePort(t *testing.T) int {
 }
 
 // start runs the server on corefile, a path relative to the repository, on a free port.
-// The Corefile's *prometheus* and *ready* addresses are moved to free loopback ports too.
+// The Corefile's *prometheus* and *ready* listeners are moved to free loopback ports too.
 func start(t *testing.T, corefile string) *server {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(root, corefile))
@@ -83,13 +83,13 @@ func start(t *testing.T, corefile string) *server {
 	}
 	s := &server{port: freePort(t), output: &bytes.Buffer{}}
 	config := string(data)
-	if strings.Contains(config, "localhost:9153") {
+	if strings.Contains(config, "prometheus :9153") {
 		s.metrics = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-		config = strings.ReplaceAll(config, "localhost:9153", s.metrics)
+		config = strings.ReplaceAll(config, "prometheus :9153", "prometheus "+s.metrics)
 	}
-	if strings.Contains(config, "localhost:8181") {
+	if strings.Contains(config, "ready :8181") {
 		s.ready = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-		config = strings.ReplaceAll(config, "localhost:8181", s.ready)
+		config = strings.ReplaceAll(config, "ready :8181", "ready "+s.ready)
 	}
 	conf := filepath.Join(t.TempDir(), "Corefile")
 	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
