@@ -17,10 +17,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0"
 
-// anchor is the directive autodiscover follows. After *transfer*, so that zone transfers
-// reach it untouched; before every backend (dynupdate, hosts, file, auto, secondary,
-// etcd, forward, ...), so that it can hide their records; after acl and view, which
-// decide whether a query is served at all.
+// anchor is the directive autodiscover goes in front of: *transfer*, so that it sees a zone
+// transfer's requester and hands *transfer* the zone in that secondary's horizon; and so
+// before every backend (dynupdate, hosts, file, auto, secondary, etcd, forward, ...), whose
+// records it must be able to hide. It stays after acl and cache; view is a filter that
+// chooses the server block before any plugin runs.
 const anchor = "transfer"
 
 func main() {
@@ -38,6 +39,6 @@ func insertDirective() error {
 	if i < 0 {
 		return fmt.Errorf("directive %q is not in this CoreDNS: cannot place autodiscover in the plugin chain", anchor)
 	}
-	dnsserver.Directives = slices.Insert(dnsserver.Directives, i+1, "autodiscover")
+	dnsserver.Directives = slices.Insert(dnsserver.Directives, i, "autodiscover")
 	return nil
 }

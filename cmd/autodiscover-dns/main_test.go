@@ -18,15 +18,14 @@ func TestDirectiveOrder(t *testing.T) {
 	if at < 0 {
 		t.Fatal("autodiscover is not a directive")
 	}
-	// Filters that decide whether a query is served, and plugins that must see a
-	// transfer or answer before the plugin does.
-	for _, before := range []string{"acl", "cache", "dnssec", "transfer"} {
+	// Filters that decide whether a query is served, and plugins that answer or sign first.
+	for _, before := range []string{"acl", "cache", "dnssec", "template"} {
 		if i := slices.Index(dnsserver.Directives, before); i < 0 || i > at {
 			t.Errorf("%s is at %d, want it before autodiscover at %d", before, i, at)
 		}
 	}
-	// Backends whose records it must be able to hide.
-	for _, after := range []string{"dynupdate", "hosts", "route53", "azure", "clouddns", "kubernetes", "file", "auto", "secondary", "etcd", "forward", "grpc", "erratic", "whoami"} {
+	// *transfer*, which it hands a transfer's zone, and backends whose records it must be able to hide.
+	for _, after := range []string{"transfer", "dynupdate", "hosts", "route53", "azure", "clouddns", "kubernetes", "file", "auto", "secondary", "etcd", "forward", "grpc", "erratic", "whoami"} {
 		if i := slices.Index(dnsserver.Directives, after); i < at {
 			t.Errorf("%s is at %d, want it after autodiscover at %d", after, i, at)
 		}

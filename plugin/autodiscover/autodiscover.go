@@ -9,10 +9,12 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/coredns/coredns/plugin/pkg/nonwriter"
+	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
@@ -22,26 +24,33 @@ import (
 type Autodiscover struct {
 	Next plugin.Handler
 
-	zones    []string            // the server block's zones, for the metrics' zone label
-	domains  map[string]struct{} // listed mail domains
-	hosts    map[string]string   // certificate host -> its mail domain
-	ents     map[string]struct{} // empty non-terminals above the hosts
-	target   string              // SRV target
-	port     uint16              // SRV port
-	priority uint16              // SRV priority
-	weight   uint16              // SRV weight
-	ttl      uint32              // TTL of every record the plugin makes
-	ns       []string            // NS of the domains served alone; the first is the SOA MNAME
-	external []netip.Addr        // the hosts' public addresses
-	internal []netip.Addr        // the hosts' addresses for internal clients
-	networks []netip.Prefix      // where internal clients are
-	hideApex bool                // hide the address records of mail domains' apexes
-	apexes   map[string]struct{} // the apexes hide_apex is limited to; nil for all
-	serial   uint32              // SOA serial of the domains served alone
-	srv      dns.SRV             // the SRV record, without owner
-	addrs    [2][]dns.RR         // A and AAAA records per horizon, without owner
-	line     int                 // the directive's Corefile line, for errors found at start-up
-	loaded   atomic.Bool         // set once the configuration serves
+	zones    []string                // the server block's zones, for the metrics' zone label
+	inline   map[string]struct{}     // mail domains listed in the Corefile
+	file     string                  // the domains file, "" for none
+	reload   time.Duration           // how often to look for a new domains file; 0 for never
+	listed   atomic.Pointer[listing] // every listed mail domain, the Corefile's and the file's
+	lastErr  string                  // the domains file's last error, logged once
+	stop     chan struct{}           // closed to stop watching the domains file
+	xfer     *transfer.Transfer      // the server block's *transfer*, nil without one
+	backends []transfer.Transferer   // the plugins after this one that can transfer a zone
+	hosts    map[string]string       // certificate host -> its mail domain
+	ents     map[string]struct{}     // empty non-terminals above the hosts
+	target   string                  // SRV target
+	port     uint16                  // SRV port
+	priority uint16                  // SRV priority
+	weight   uint16                  // SRV weight
+	ttl      uint32                  // TTL of every record the plugin makes
+	ns       []string                // NS of the domains served alone; the first is the SOA MNAME
+	external []netip.Addr            // the hosts' public addresses
+	internal []netip.Addr            // the hosts' addresses for internal clients
+	networks []netip.Prefix          // where internal clients are
+	hideApex bool                    // hide the address records of mail domains' apexes
+	apexes   map[string]struct{}     // the apexes hide_apex is limited to; nil for all
+	serial   uint32                  // SOA serial of the domains served alone
+	srv      dns.SRV                 // the SRV record, without owner
+	addrs    [2][]dns.RR             // A and AAAA records per horizon, without owner
+	line     int                     // the directive's Corefile line, for errors found at start-up
+	loaded   atomic.Bool             // set once the configuration serves
 }
 
 // ServeDNS implements the plugin.Handler interface.
@@ -52,7 +61,13 @@ func (a *Autodiscover) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	state := request.Request{W: w, Req: r}
 	qtype := state.QType()
 	d, c := a.classify(state.Name())
-	if c == none || qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
+	if c == none {
+		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
+	}
+	if qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
+		if c == apex && a.xfer != nil {
+			return a.serveTransfer(ctx, state)
+		}
 		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
 	}
 	if !a.owns(d, c, qtype) {

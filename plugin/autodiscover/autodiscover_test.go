@@ -17,7 +17,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-const corefile = `autodiscover {
+const corefile = `autodiscover companya.example companyb.example companyc.example {
 	target autodiscover.companya.example
 	hosts webmail.companya.example owa.mail.companya.example
 	external 203.0.113.10 2001:db8::10

@@ -3,13 +3,16 @@ package autodiscover
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
+	"github.com/coredns/coredns/plugin/transfer"
 
 	"github.com/miekg/dns"
 )
@@ -37,7 +40,36 @@ func setup(c *caddy.Controller) error {
 		if a.horizons() && config.Handler("cache") != nil {
 			return plugin.Error(name, leak)
 		}
+		if a.file != "" {
+			l, err := a.readDomains(a.listed.Load())
+			if err != nil {
+				return plugin.Error(name, err)
+			}
+			a.listed.Store(l)
+			domainsListed.WithLabelValues(a.file).Set(float64(len(l.domains)))
+			if a.reload > 0 {
+				a.stop = make(chan struct{})
+				go a.watch(a.stop)
+			}
+		}
+		// Zone transfers of listed domains go through *transfer*, with this plugin as their
+		// source and the plugins after it as the source of the backend's records.
+		a.xfer, _ = config.Handler("transfer").(*transfer.Transfer)
+		after := false
+		for _, h := range config.Handlers() {
+			if tr, ok := h.(transfer.Transferer); ok && after {
+				a.backends = append(a.backends, tr)
+			}
+			after = after || h == plugin.Handler(a)
+		}
 		a.loaded.Store(true)
+		return nil
+	})
+	c.OnShutdown(func() error {
+		if a.stop != nil {
+			close(a.stop)
+			a.stop = nil
+		}
 		return nil
 	})
 
@@ -51,11 +83,12 @@ func setup(c *caddy.Controller) error {
 // parse reads one autodiscover block. Every error names the Corefile line.
 func parse(c *caddy.Controller) (*Autodiscover, error) {
 	a := &Autodiscover{
-		domains: map[string]struct{}{},
-		hosts:   map[string]string{},
-		ents:    map[string]struct{}{},
-		port:    443,
-		ttl:     3600,
+		inline: map[string]struct{}{},
+		hosts:  map[string]string{},
+		ents:   map[string]struct{}{},
+		port:   443,
+		ttl:    3600,
+		reload: 5 * time.Second,
 	}
 
 	blocks := 0
@@ -63,15 +96,9 @@ func parse(c *caddy.Controller) (*Autodiscover, error) {
 		if blocks++; blocks > 1 {
 			return nil, plugin.ErrOnce
 		}
-		zones := plugin.OriginsFromArgsOrServerBlock(nil, c.ServerBlockKeys)
-		a.zones = zones
-		for _, d := range domainArgs(c, zones) {
-			if err := a.addDomain(c, d, zones); err != nil {
-				return nil, err
-			}
-		}
-
+		a.zones = plugin.OriginsFromArgsOrServerBlock(nil, c.ServerBlockKeys)
 		a.line = c.Line()
+		args := c.RemainingArgs()
 		var hosts, apexes []string
 		lines := map[string]int{} // property -> its Corefile line, for the cross-field checks
 		for c.NextBlock() {
@@ -99,6 +126,10 @@ func parse(c *caddy.Controller) (*Autodiscover, error) {
 			case "hide_apex":
 				apexes = c.RemainingArgs()
 				a.hideApex = true
+			case "domains":
+				err = a.parseDomainsFile(c)
+			case "reload":
+				a.reload, err = durationArg(c)
 			default:
 				return nil, c.Errf("unknown property %q", c.Val())
 			}
@@ -112,6 +143,17 @@ func parse(c *caddy.Controller) (*Autodiscover, error) {
 			}
 			return a.line
 		}
+		// Without a list, the server block's zones are the mail domains; a domains file
+		// is a list.
+		if len(args) == 0 && a.file == "" {
+			args = a.zones
+		}
+		for _, d := range args {
+			if err := a.addDomain(c, d); err != nil {
+				return nil, err
+			}
+		}
+		a.listed.Store(a.inlineListing())
 		if err := a.check(c, at, hosts); err != nil {
 			return nil, err
 		}
@@ -141,28 +183,55 @@ func parse(c *caddy.Controller) (*Autodiscover, error) {
 	return a, nil
 }
 
-// domainArgs returns the listed mail domains, or the server block's zones when none is listed.
-func domainArgs(c *caddy.Controller, zones []string) []string {
-	args := c.RemainingArgs()
-	if len(args) == 0 {
-		return zones
+func (a *Autodiscover) addDomain(c *caddy.Controller, arg string) error {
+	d, err := a.mailDomain(arg)
+	if err == nil {
+		if _, dup := a.inline[d]; dup {
+			err = fmt.Errorf("mail domain %q is listed twice", arg)
+		}
 	}
-	return args
+	if err != nil {
+		return errAt(c, a.line, "%v", err)
+	}
+	a.inline[d] = struct{}{}
+	return nil
 }
 
-func (a *Autodiscover) addDomain(c *caddy.Controller, arg string, zones []string) error {
+// mailDomain returns arg as a canonical mail domain, or why it cannot be one.
+func (a *Autodiscover) mailDomain(arg string) (string, error) {
 	d := dns.CanonicalName(arg)
 	if _, ok := dns.IsDomainName(d); !ok || d == "." {
-		return c.Errf("mail domain %q is not a domain name below the root", arg)
+		return "", fmt.Errorf("mail domain %q is not a domain name below the root", arg)
 	}
-	if plugin.Zones(zones).Matches(d) == "" {
-		return c.Errf("mail domain %q is outside this server block's zones %v", arg, zones)
+	if a.zoneOf(d) == "" {
+		return "", fmt.Errorf("mail domain %q is outside this server block's zones %v", arg, a.zones)
 	}
-	if _, dup := a.domains[d]; dup {
-		return c.Errf("mail domain %q is listed twice", arg)
+	return d, nil
+}
+
+func (a *Autodiscover) parseDomainsFile(c *caddy.Controller) error {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return c.ArgErr()
 	}
-	a.domains[d] = struct{}{}
+	a.file = args[0]
+	// Relative paths start at the *root* plugin's directory, as for *file*.
+	if root := dnsserver.GetConfig(c).Root; !filepath.IsAbs(a.file) && root != "" {
+		a.file = filepath.Join(root, a.file)
+	}
 	return nil
+}
+
+func durationArg(c *caddy.Controller) (time.Duration, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil || d < 0 || d > 0 && d < time.Second {
+		return 0, c.Errf("reload %q is not 0 or a duration of at least 1s, such as 5s or 1m", args[0])
+	}
+	return d, nil
 }
 
 func (a *Autodiscover) parseTarget(c *caddy.Controller) error {
@@ -241,8 +310,8 @@ func errAt(c *caddy.Controller, line int, format string, args ...any) error {
 func (a *Autodiscover) hideApexes(c *caddy.Controller, line int, apexes []string) error {
 	for _, arg := range apexes {
 		d := dns.CanonicalName(arg)
-		if _, ok := a.domains[d]; !ok {
-			return errAt(c, line, "hide_apex: %q is not a listed mail domain", arg)
+		if _, ok := a.inline[d]; !ok {
+			return errAt(c, line, "hide_apex: %q is not a mail domain listed in the Corefile", arg)
 		}
 		if a.apexes == nil {
 			a.apexes = map[string]struct{}{}

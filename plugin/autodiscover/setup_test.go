@@ -18,17 +18,17 @@ func TestParse(t *testing.T) {
 		ns ns1.companya.example
 		hide_apex
 	}`, nil)
-	if len(a.domains) != 2 || a.target != "autodiscover.companya.example." || a.port != 8443 ||
+	if len(a.inline) != 2 || a.target != "autodiscover.companya.example." || a.port != 8443 ||
 		a.priority != 1 || a.weight != 2 || a.ttl != 60 || !a.hideApex || a.apexes != nil || a.ns[0] != "ns1.companya.example." {
 		t.Errorf("parsed %+v", a)
 	}
-	if _, ok := a.domains["companyc.example."]; !ok {
-		t.Errorf("domains %v, want companyc.example. canonical", a.domains)
+	if _, ok := a.inline["companyc.example."]; !ok {
+		t.Errorf("domains %v, want companyc.example. canonical", a.inline)
 	}
 
 	// Defaults: the server block's zones, port 443, 0 0, TTL 3600, NS the target.
 	a = newAutodiscover(t, "autodiscover {\n target mail.companya.example\n}", nil)
-	if len(a.domains) != 4 || a.port != 443 || a.priority != 0 || a.weight != 0 || a.ttl != 3600 || a.hideApex || a.ns[0] != a.target {
+	if len(a.inline) != 4 || a.port != 443 || a.priority != 0 || a.weight != 0 || a.ttl != 3600 || a.hideApex || a.ns[0] != a.target {
 		t.Errorf("defaults %+v", a)
 	}
 
@@ -63,7 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"autodiscover {\n target a.companya.example\n internal 10.0.0.1\n internal_networks 10.0.0.0/33\n}", 4, `"10.0.0.0/33"`},
 		{"autodiscover {\n target a.companya.example\n internal 10.0.0.1\n internal_networks lan\n}", 4, `"lan"`},
 		{"autodiscover {\n target a.companya.example\n hosts 10.0.0.1\n}", 3, "is an address"},
-		{"autodiscover {\n target a.companya.example\n hide_apex companyx.example\n}", 3, "not a listed mail domain"},
+		{"autodiscover {\n target a.companya.example\n hide_apex companyx.example\n}", 3, "not a mail domain listed in the Corefile"},
 		{"autodiscover companyx.example {\n target a.companya.example\n}", 1, "outside this server block's zones"},
 		{"autodiscover companyb.example CompanyB.example. {\n target a.companya.example\n}", 1, "listed twice"},
 		{"autodiscover . {\n target a.companya.example\n}", 1, "below the root"},
@@ -105,7 +105,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if a.target == "" || len(a.domains) == 0 || len(a.ns) == 0 {
+		if a.target == "" || len(a.inline) == 0 || len(a.ns) == 0 {
 			t.Errorf("%q parsed into an incomplete configuration: %+v", config, a)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/fnv"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -22,6 +23,8 @@ func (a *Autodiscover) zoneSOA(ctx context.Context, w dns.ResponseWriter, qname,
 	soa := a.backendSOA(ctx, w, d)
 	if soa == nil {
 		soa = a.ownSOA(d)
+	} else {
+		soa = a.fronted(soa)
 	}
 	cp := *soa
 	cp.Hdr.Name = spelled(qname, soa.Hdr.Name)
@@ -102,21 +105,9 @@ func serialFor(block string, content uint64) uint32 {
 // fingerprint hashes everything that ends up in an answer.
 func (a *Autodiscover) fingerprint() uint64 {
 	h := fnv.New64a()
-	domains := make([]string, 0, len(a.domains))
-	for d := range a.domains {
-		domains = append(domains, d)
-	}
-	slices.Sort(domains)
-	hosts := make([]string, 0, len(a.hosts))
-	for host := range a.hosts {
-		hosts = append(hosts, host)
-	}
-	slices.Sort(hosts)
-	apexes := make([]string, 0, len(a.apexes))
-	for d := range a.apexes {
-		apexes = append(apexes, d)
-	}
-	slices.Sort(apexes)
+	domains := slices.Sorted(maps.Keys(a.inline))
+	hosts := slices.Sorted(maps.Keys(a.hosts))
+	apexes := slices.Sorted(maps.Keys(a.apexes))
 	for _, part := range [][]string{domains, hosts, apexes, a.ns, {a.target}} {
 		for _, s := range part {
 			h.Write([]byte(s))

@@ -33,7 +33,7 @@ func (a *Autodiscover) filter(ctx context.Context, state request.Request, m *dns
 		m.Ns = nil
 	}
 	spell(m, state.QName())
-	negativeTTL(m)
+	a.soas(m)
 }
 
 // chase completes an answer that strip emptied or cut short. When a CNAME in the backend's
@@ -76,20 +76,30 @@ func (a *Autodiscover) strip(rrs []dns.RR) ([]dns.RR, bool) {
 	return rrs, false
 }
 
-// negativeTTL caps the TTL of the SOA of a negative answer at the SOA's MINIMUM, as
-// RFC 2308 section 3 asks and as the plugin's own negative answers do.
-func negativeTTL(m *dns.Msg) {
-	if len(m.Answer) > 0 && m.Rcode == dns.RcodeSuccess {
-		return
-	}
-	m.Ns = rewrite(m.Ns, func(rr dns.RR) dns.RR {
-		if soa, ok := rr.(*dns.SOA); ok && soa.Hdr.Ttl > soa.Minttl {
-			cp := *soa
-			cp.Hdr.Ttl = soa.Minttl
-			return &cp
+// soas gives the backend's SOA records the serial secondaries see (see fronted) and, in a
+// negative answer, the TTL that RFC 2308 section 3 asks for, as the plugin's own answers do.
+func (a *Autodiscover) soas(m *dns.Msg) {
+	negative := len(m.Answer) == 0 || m.Rcode != dns.RcodeSuccess
+	fix := func(rr dns.RR, capTTL bool) dns.RR {
+		soa, ok := rr.(*dns.SOA)
+		if !ok {
+			return nil
 		}
-		return nil
-	})
+		cp := a.fronted(soa)
+		if capTTL && cp.Hdr.Ttl > cp.Minttl {
+			if cp == soa {
+				c := *soa
+				cp = &c
+			}
+			cp.Hdr.Ttl = cp.Minttl
+		}
+		if cp == soa {
+			return nil
+		}
+		return cp
+	}
+	m.Answer = rewrite(m.Answer, func(rr dns.RR) dns.RR { return fix(rr, false) })
+	m.Ns = rewrite(m.Ns, func(rr dns.RR) dns.RR { return fix(rr, negative) })
 }
 
 // spell gives the backend's records owned by the query name the client's spelling of it

@@ -22,19 +22,15 @@ const (
 )
 
 // domainOf returns the longest listed mail domain that is name or one of its ancestors, or "".
-// The cost is one map lookup per label, whatever the number of domains.
-func (a *Autodiscover) domainOf(name string) string {
-	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
-		if _, ok := a.domains[name[off:]]; ok {
-			return name[off:]
-		}
-	}
-	return ""
-}
+func (a *Autodiscover) domainOf(name string) string { return a.listed.Load().domainOf(name) }
 
 // classify says which mail domain name, lower case and fully qualified, belongs to and what it is there.
 func (a *Autodiscover) classify(name string) (string, class) {
-	d := a.domainOf(name)
+	return a.classifyIn(a.listed.Load(), name)
+}
+
+func (a *Autodiscover) classifyIn(l *listing, name string) (string, class) {
+	d := l.domainOf(name)
 	if d == "" {
 		return "", none
 	}
@@ -99,10 +95,6 @@ func apexAddress(qtype uint16) bool {
 
 // hides reports whether a backend's record rr must be removed from an answer.
 func (a *Autodiscover) hides(rr dns.RR) bool {
-	t := rr.Header().Rrtype
-	if sig, ok := rr.(*dns.RRSIG); ok {
-		t = sig.TypeCovered
-	}
 	d, c := a.classify(strings.ToLower(rr.Header().Name))
-	return a.owns(d, c, t)
+	return a.owns(d, c, coveredType(rr))
 }

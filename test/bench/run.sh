@@ -1,0 +1,257 @@
+#!/bin/sh
+# Benchmark of the autodiscover plugin: queries per second with dnsperf, start-up time to
+# ready, and resident memory, for CoreDNS's whoami alone and for the plugin with 3,
+# 100,000 and 1,000,000 listed mail domains. See test/bench/README.md.
+#
+#   sh test/bench/run.sh                      full run, about 3 minutes on 2 cores
+#   BENCH_SECONDS=3 sh test/bench/run.sh      smoke run
+#
+# Settings (environment):
+#   BENCH_SECONDS        length of each dnsperf run in seconds (20)
+#   BENCH_OUTSTANDING    dnsperf -q, queries in flight (200)
+#   BENCH_CLIENTS        dnsperf -c, client sockets (4)
+#   BENCH_TIMEOUT        dnsperf -t, seconds before a query counts as lost (1)
+#   BENCH_QUERIES        lines in each query file (1000000)
+#   BENCH_SIZES          generated domains of the large scenarios ("100000 1000000")
+#   BENCH_SCENARIOS      which to run, of "whoami small large" (all)
+#   BENCH_SERVER_CPU     core of the server (0)
+#   BENCH_CLIENT_CPU     core of dnsperf (1)
+#   BENCH_READY_TIMEOUT  seconds a server may take to be ready (300)
+#   BENCH_DOMAINS        how the large scenarios list domains: file, inline or auto (auto:
+#                        'domains FILE' when the plugin has it, else one long autodiscover line)
+#   BENCH_OUT            where the results table goes (test/bench/results.md)
+#   BENCH_KEEP           1 keeps the work directory (Corefiles, query files, logs)
+set -eu
+cd "$(dirname "$0")/../.."
+
+seconds=${BENCH_SECONDS:-20}
+outstanding=${BENCH_OUTSTANDING:-200}
+clients=${BENCH_CLIENTS:-4}
+qtimeout=${BENCH_TIMEOUT:-1}
+nqueries=${BENCH_QUERIES:-1000000}
+sizes=${BENCH_SIZES:-"100000 1000000"}
+scenarios=${BENCH_SCENARIOS:-"whoami small large"}
+server_cpu=${BENCH_SERVER_CPU:-0}
+client_cpu=${BENCH_CLIENT_CPU:-1}
+ready_timeout=${BENCH_READY_TIMEOUT:-300}
+domains_mode=${BENCH_DOMAINS:-auto}
+out=${BENCH_OUT:-test/bench/results.md}
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+for v in "$seconds" "$outstanding" "$clients" "$qtimeout" "$nqueries" "$server_cpu" "$client_cpu" "$ready_timeout"; do
+    case $v in '' | *[!0-9]*) die "settings must be whole numbers, got '$v'" ;; esac
+done
+[ "$seconds" -ge 1 ] || die "BENCH_SECONDS must be at least 1"
+
+# --- tools ----------------------------------------------------------------------------
+if ! command -v dnsperf >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing dnsperf"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf >/dev/null ||
+            die "could not install dnsperf: run 'sudo apt-get install dnsperf' and try again"
+    else
+        die "the benchmark needs dnsperf: run 'sudo apt-get install dnsperf' (Debian/Ubuntu) and try again"
+    fi
+fi
+for tool in taskset timeout go awk date; do
+    command -v "$tool" >/dev/null 2>&1 || die "the benchmark needs $tool (taskset and timeout: 'apt-get install util-linux coreutils')"
+done
+cpus=$(nproc --all 2>/dev/null || nproc)
+[ "$server_cpu" -ne "$client_cpu" ] || die "BENCH_SERVER_CPU and BENCH_CLIENT_CPU must differ"
+[ "$server_cpu" -lt "$cpus" ] && [ "$client_cpu" -lt "$cpus" ] ||
+    die "needs cores $server_cpu and $client_cpu, this machine has $cpus (set BENCH_SERVER_CPU/BENCH_CLIENT_CPU)"
+
+# --- work directory and clean-up ------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/autodiscover-bench.XXXXXX")
+server_pid=
+perf_pid=
+stop() { # pid: TERM, up to 10 s to exit, then KILL
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || return 0
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() {
+    stop "$perf_pid"
+    stop "$server_pid"
+    perf_pid=
+    server_pid=
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work directory kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# --- build ----------------------------------------------------------------------------
+say "building the server and the generator in $work"
+go build -o "$work/autodiscover-dns" ./cmd/autodiscover-dns
+go build -o "$work/gen" ./test/bench/gen
+gen=$work/gen
+
+if [ "$domains_mode" = auto ]; then
+    if grep -q '"domains"' plugin/autodiscover/setup.go 2>/dev/null; then domains_mode=file; else domains_mode=inline; fi
+fi
+case $domains_mode in file | inline) ;; *) die "BENCH_DOMAINS must be file, inline or auto" ;; esac
+
+# --- zones of the pass-through backend ------------------------------------------------
+for company in companya companyb companyc; do
+    cat >"$work/db.$company.example" <<EOF
+\$ORIGIN $company.example.
+\$TTL 3600
+@             SOA   ns1.companya.example. hostmaster.companya.example. 2026112401 7200 1800 1209600 300
+@             NS    ns1.companya.example.
+@             MX    10 webmail.companya.example.
+@             TXT   "v=spf1 include:companya.example -all"
+@             A     198.51.100.20
+www           A     198.51.100.20
+autodiscover  A     198.51.100.20
+EOF
+done
+
+# corefile FILE N PORT READYPORT: the plugin with the 3 companies and N generated domains.
+corefile() {
+    {
+        echo "example.:$3 {"
+        if [ "$2" -gt 0 ] && [ "$domains_mode" = inline ]; then
+            printf '    autodiscover companya.example companyb.example companyc.example'
+            awk '!/^#/ { printf " %s", $0 }' "$work/domains-$2.txt"
+            echo ' {'
+        else
+            echo '    autodiscover companya.example companyb.example companyc.example {'
+        fi
+        if [ "$2" -gt 0 ] && [ "$domains_mode" = file ]; then
+            echo "        domains $work/domains-$2.txt"
+        fi
+        cat <<EOF
+        target autodiscover.companya.example 443
+        hosts webmail.companya.example
+        external 203.0.113.10
+        internal 192.168.1.10
+        internal_networks 192.168.0.0/16 10.0.0.0/8
+        hide_apex companyb.example companyc.example
+    }
+    file $work/db.companya.example companya.example
+    file $work/db.companyb.example companyb.example
+    file $work/db.companyc.example companyc.example
+    ready 127.0.0.1:$4
+}
+EOF
+    } >"$1"
+}
+
+# --- one scenario -----------------------------------------------------------------------
+results=$work/results.tsv
+: >"$results"
+rss() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+# run LETTER NAME DOMAINS COREFILE QUERYFILE PORT READYPORT: NAME names the files, both the table's row
+run() {
+    letter=$1 name=$2 ndomains=$3 conf=$4 queries=$5 port=$6 rport=$7
+    log=$work/$name.server.log
+    say "$name: starting the server on core $server_cpu"
+    t0=$(date +%s%N)
+    GOMAXPROCS=1 taskset -c "$server_cpu" "$work/autodiscover-dns" -conf "$conf" -quiet >"$log" 2>&1 &
+    server_pid=$!
+    if ! ready_ms=$(timeout $((ready_timeout + 5)) "$gen" wait -url "http://127.0.0.1:$rport/ready" \
+        -since "$t0" -timeout "${ready_timeout}s" -pid "$server_pid"); then
+        tail -n 20 "$log" >&2
+        die "$name: the server was not ready within ${ready_timeout}s (log above)"
+    fi
+    rss_ready=$(rss "$server_pid")
+    say "$name: ready after ${ready_ms} ms, RSS ${rss_ready} MiB; dnsperf for ${seconds}s on core $client_cpu"
+
+    timeout $((seconds + qtimeout + 30)) taskset -c "$client_cpu" dnsperf -m udp -s 127.0.0.1 -p "$port" \
+        -d "$queries" -l "$seconds" -q "$outstanding" -c "$clients" -T 1 -t "$qtimeout" \
+        >"$work/$name.dnsperf.txt" 2>&1 &
+    perf_pid=$!
+    wait "$perf_pid" || { cat "$work/$name.dnsperf.txt" >&2; die "$name: dnsperf failed"; }
+    perf_pid=
+    rss_after=$(rss "$server_pid")
+    kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "$name: the server died during the run"; }
+    stop "$server_pid"
+    server_pid=
+
+    awk -v name="($letter) $name" -v n="$ndomains" -v ready="$ready_ms" -v r1="$rss_ready" -v r2="$rss_after" '
+        /Queries sent:/       { sent = $3 }
+        /Queries lost:/       { lost = $3 }
+        /Queries per second:/ { qps = $4 }
+        /Average Latency/     { lat = $4 * 1000 }
+        /Response codes:/     { sub(/^ *Response codes: */, ""); codes = $0 }
+        END {
+            if (qps == "") exit 1
+            printf "%s\t%s\t%.0f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\n", name, n, qps, lat, lost, sent, ready, r1, r2, codes
+        }' "$work/$name.dnsperf.txt" >>"$results" || { cat "$work/$name.dnsperf.txt" >&2; die "$name: no statistics from dnsperf"; }
+    say "$name: $(tail -n 1 "$results" | awk -F '\t' '{ printf "%s qps, %s ms average, %s lost; %s", $3, $4, $5, $10 }')"
+}
+
+# --- inputs and runs ----------------------------------------------------------------------
+say "generating $nqueries queries per scenario"
+"$gen" queries -n 0 -count "$nqueries" -seed 1 -out "$work/queries-0.txt"
+largest=0
+for n in $sizes; do
+    "$gen" domains -n "$n" -out "$work/domains-$n.txt"
+    "$gen" queries -n "$n" -count "$nqueries" -seed 1 -out "$work/queries-$n.txt"
+    [ "$n" -le "$largest" ] || largest=$n
+done
+
+for s in $scenarios; do
+    port=$("$gen" port)
+    rport=$("$gen" port)
+    case $s in
+    whoami)
+        printf '.:%s {\n    whoami\n    ready 127.0.0.1:%s\n}\n' "$port" "$rport" >"$work/Corefile.whoami"
+        # whoami answers anything; it gets the query file of the largest scenario.
+        run a "whoami" 0 "$work/Corefile.whoami" "$work/queries-$largest.txt" "$port" "$rport"
+        ;;
+    small)
+        corefile "$work/Corefile.3" 0 "$port" "$rport"
+        run b "autodiscover-3" 3 "$work/Corefile.3" "$work/queries-0.txt" "$port" "$rport"
+        ;;
+    large)
+        letters=cdefghijklmnopqrstuvwxyz
+        for n in $sizes; do
+            letter=$(echo "$letters" | cut -c1)
+            letters=$(echo "$letters" | cut -c2-)
+            corefile "$work/Corefile.$n" "$n" "$port" "$rport"
+            run "$letter" "autodiscover-$((n + 3))" $((n + 3)) "$work/Corefile.$n" "$work/queries-$n.txt" "$port" "$rport"
+            port=$("$gen" port)
+            rport=$("$gen" port)
+        done
+        ;;
+    *) die "unknown scenario '$s' in BENCH_SCENARIOS (whoami, small, large)" ;;
+    esac
+done
+
+# --- the table ------------------------------------------------------------------------------
+cpu_model=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+{
+    echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), nproc $(nproc), ${cpu_model:-unknown CPU}; $(go version | awk '{ print $3 }'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- plugin cmd 2>/dev/null || echo ' + local changes')."
+    echo "Server on core $server_cpu with GOMAXPROCS=1, dnsperf on core $client_cpu: UDP, ${seconds} s per run, -q $outstanding -c $clients -t $qtimeout, $nqueries queries per file; large scenarios list their domains: $domains_mode."
+    echo
+    echo "| Scenario | Listed domains | QPS | % of whoami | Avg latency (ms) | Lost | Ready (ms) | RSS ready (MiB) | RSS after run (MiB) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F '\t' '
+        { row[NR] = $0; if ($1 ~ /whoami$/) floor = $3 }
+        END {
+            for (i = 1; i <= NR; i++) {
+                split(row[i], f, "\t")
+                pct = floor > 0 ? sprintf("%.0f %%", 100 * f[3] / floor) : "-"
+                lost = f[6] > 0 ? sprintf("%s (%.2f %%)", f[5], 100 * f[5] / f[6]) : f[5]
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], (f[2] == 0 ? "-" : f[2]), f[3], pct, f[4], lost, f[7], f[8], f[9]
+            }
+        }' "$results"
+    echo
+    echo "Response codes:"
+    echo
+    awk -F '\t' '{ printf "- %s: %s\n", $1, $10 }' "$results"
+} >"$work/table.md"
+
+mkdir -p "$(dirname "$out")"
+cp "$work/table.md" "$out"
+echo
+cat "$out"
+say "table written to $out"
