@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,7 +51,25 @@ type server struct {
 	port    int
 	metrics string // host:port of *prometheus*, when the Corefile has it
 	ready   string // host:port of *ready*, when the Corefile has it
-	output  *bytes.Buffer
+	output  *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that a process can write while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // freePort returns a port free on loopback for both UDP and TCP.
@@ -81,8 +100,13 @@ func start(t *testing.T, corefile string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{port: freePort(t), output: &bytes.Buffer{}}
-	config := string(data)
+	return startConfig(t, string(data))
+}
+
+// startConfig runs the server on a Corefile's text, relative paths starting at the repository.
+func startConfig(t *testing.T, config string) *server {
+	t.Helper()
+	s := &server{port: freePort(t), output: &syncBuffer{}}
 	if strings.Contains(config, "prometheus :9153") {
 		s.metrics = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		config = strings.ReplaceAll(config, "prometheus :9153", "prometheus "+s.metrics)
@@ -149,7 +173,13 @@ var (
 // "name TYPE", and reads its answer.
 func (s *server) dig(t *testing.T, server string, args ...string) reply {
 	t.Helper()
-	argv := append([]string{"@" + server, "-p", fmt.Sprint(s.port), "+norecurse", "+time=2", "+tries=2", "+nocookie"}, args...)
+	return dig(t, server, s.port, args...)
+}
+
+// dig asks the nameserver at server and port.
+func dig(t *testing.T, server string, port int, args ...string) reply {
+	t.Helper()
+	argv := append([]string{"@" + server, "-p", fmt.Sprint(port), "+norecurse", "+time=2", "+tries=2", "+nocookie"}, args...)
 	out, err := exec.Command("dig", argv...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("dig %s: %v\n%s", strings.Join(argv, " "), err, out)

@@ -61,14 +61,20 @@ func (a *Autodiscover) transfer(zone string, serial uint32, h horizon) (<-chan [
 		}
 	} else {
 		soa = a.fronted(records[0].(*dns.SOA))
+		wildcard := false
 		for _, rr := range records[1:] {
 			if rr.Header().Rrtype == dns.TypeSOA {
 				continue // the closing SOA; this transfer sends its own
 			}
-			if d, c := a.classifyIn(l, strings.ToLower(rr.Header().Name)); a.owns(d, c, coveredType(rr)) {
+			owner := strings.ToLower(rr.Header().Name)
+			if d, c := a.classifyIn(l, owner); a.owns(d, c, coveredType(rr)) {
 				continue
 			}
+			wildcard = wildcard || owner == "*."+zone
 			body = append(body, rr)
+		}
+		if _, c := a.classifyIn(l, "autodiscover."+zone); wildcard && c == suppressed {
+			body = append(body, wildcardGuard(zone, a.ttl))
 		}
 	}
 
@@ -90,6 +96,17 @@ func (a *Autodiscover) transfer(zone string, serial uint32, h horizon) (<-chan [
 	ch <- append(append([]dns.RR{soa}, body...), soa)
 	close(ch)
 	return ch, nil
+}
+
+// wildcardGuard makes autodiscover.<zone> exist on a secondary, as an empty non-terminal,
+// so that the zone's wildcard cannot answer for it there (RFC 4592 section 2.2). Zone data
+// cannot say that a name under a wildcard does not exist: the secondary answers NODATA
+// where this server answers NXDOMAIN, and Outlook gets no address from either.
+func wildcardGuard(zone string, ttl uint32) dns.RR {
+	return &dns.TXT{
+		Hdr: dns.RR_Header{Name: "_wildcard-guard.autodiscover." + zone, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
+		Txt: []string{"keeps *." + zone + " from answering for autodiscover." + zone},
+	}
 }
 
 // backendZone collects the zone from the first plugin after this one that can transfer it,

@@ -71,6 +71,12 @@ func TestTransfer(t *testing.T) {
 		}
 	}
 
+	// A wildcard cannot reach autodiscover.<zone> on a secondary either.
+	_, body = transferred(t, a, "companyc.example.", 0, external)
+	if !slices.Contains(body, `_wildcard-guard.autodiscover.companyc.example. 3600 IN TXT "keeps *.companyc.example. from answering for autodiscover.companyc.example."`) {
+		t.Errorf("companyc.example without the wildcard guard:\n%s", strings.Join(body, "\n"))
+	}
+
 	// IXFR from the current serial: the SOA alone (RFC 1995).
 	if _, body = transferred(t, a, "companyb.example.", soa.Serial, external); body != nil {
 		t.Errorf("IXFR of an up-to-date zone sent %v", body)
