@@ -6,7 +6,8 @@ RUN go mod download
 COPY . .
 ARG VERSION=0.1.0
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /autodiscover-dns ./cmd/autodiscover-dns \
- && /autodiscover-dns -version
+ && /autodiscover-dns -version \
+ && /autodiscover-dns -validate -conf corefile/Corefile
 
 # Run: no shell, no libc; a non-root user that may bind port 53 through the file capability.
 FROM debian:bookworm-slim AS caps

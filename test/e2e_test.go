@@ -257,3 +257,39 @@ func TestVersionAndPlugins(t *testing.T) {
 		t.Errorf("-plugins does not list autodiscover: %v\n%s", err, out)
 	}
 }
+
+// TestValidate: -validate checks a Corefile without serving it and names every error's line.
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		corefile string
+		exit     int
+		want     []string
+	}{
+		{"../corefile/Corefile", 0, []string{"../corefile/Corefile: valid"}},
+		{"../corefile/Corefile.alone", 0, []string{"valid"}},
+		{"testdata/Corefile.two-errors", 1, []string{
+			`Corefile.two-errors:5 - Error during parsing: unknown property "colour"`,
+			`Corefile.two-errors:11 - Error during parsing: "192.0.2.1" is an address, not a host name`,
+		}},
+		{"testdata/Corefile.bad-network", 1, []string{`Corefile.bad-network:6 - Error during parsing: internal network "192.168.0.0/33"`}},
+	} {
+		cmd := exec.Command(binary, "-validate", "-conf", tc.corefile)
+		cmd.Dir = "."
+		out, err := cmd.CombinedOutput()
+		exit := 0
+		if e, ok := err.(*exec.ExitError); ok {
+			exit = e.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if exit != tc.exit {
+			t.Errorf("%s: exit %d, want %d\n%s", tc.corefile, exit, tc.exit, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s: output\n%s\nwant it to contain %q", tc.corefile, out, w)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -31,6 +32,9 @@ func main() {
 	}
 	caddy.AppName = "autodiscover-dns"
 	caddy.AppVersion = version
+	if flag.Parse(); *validate {
+		os.Exit(validateCorefile(os.Stdout, os.Stderr))
+	}
 	coremain.Run()
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/coredns/coredns/core/dnsserver"
@@ -42,5 +43,22 @@ func TestMissingAnchor(t *testing.T) {
 	dnsserver.Directives = slices.DeleteFunc(dnsserver.Directives, func(d string) bool { return d == anchor })
 	if err := insertDirective(); err == nil {
 		t.Fatal("want an error when the anchor directive is missing")
+	}
+}
+
+func TestServerBlocks(t *testing.T) {
+	corefile := "# comment {\na.example {\n    whoami\n}\n\nb.example:1053 {\n    log {\n        class all\n    }\n}\n"
+	blocks := serverBlocks(corefile)
+	if len(blocks) != 2 {
+		t.Fatalf("%d blocks, want 2: %q", len(blocks), blocks)
+	}
+	if want := "\na.example {\n    whoami\n}\n"; blocks[0] != want {
+		t.Errorf("first block %q, want %q", blocks[0], want)
+	}
+	if !strings.HasPrefix(blocks[1], "\n\n\n\n\nb.example:1053 {") || !strings.HasSuffix(blocks[1], "    }\n}\n") {
+		t.Errorf("second block %q does not keep its lines", blocks[1])
+	}
+	if blocks := serverBlocks("(common) {\n    log\n}\na.example {\n    import common\n}\n"); blocks != nil {
+		t.Errorf("a Corefile with snippets was split: %q", blocks)
 	}
 }

@@ -198,7 +198,7 @@ run() {
             if (qps == "" || secs <= 0) exit 1
             cpu = ticks / hz # server CPU seconds during the run
             printf "%s\t%s\t%.0f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\n", name, n, qps, lat, lost, sent, ready, r1, r2,
-                100 * cpu / secs, cpu > 0 ? done / cpu : 0, codes
+                100 * cpu / secs, (cpu > 0 ? done / cpu : 0), codes
         }' "$work/$name.dnsperf.txt" >>"$results" || { cat "$work/$name.dnsperf.txt" >&2; die "$name: no statistics from dnsperf"; }
     say "$name: $(tail -n 1 "$results" | awk -F '\t' '{ printf "%s qps, %s ms average, %s lost, server CPU %s %%, %s queries per CPU-second; %s", $3, $4, $5, $10, $11, $12 }')"
 }
