@@ -47,6 +47,7 @@ type Autodiscover struct {
 	hideApex bool                    // hide the address records of mail domains' apexes
 	apexes   map[string]struct{}     // the apexes hide_apex is limited to; nil for all
 	serial   uint32                  // SOA serial of the domains served alone
+	changed  bool                    // the configuration differs from the previous instance's
 	srv      dns.SRV                 // the SRV record, without owner
 	addrs    [2][]dns.RR             // A and AAAA records per horizon, without owner
 	line     int                     // the directive's Corefile line, for errors found at start-up
@@ -62,7 +63,11 @@ func (a *Autodiscover) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dn
 	qtype := state.QType()
 	d, c := a.classify(state.Name())
 	if c == none {
-		return plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
+		rc, err := plugin.NextOrFailure(a.Name(), a.Next, ctx, w, r)
+		if declined(rc, err) {
+			return dns.RcodeRefused, nil // nobody here is authoritative for it
+		}
+		return rc, err
 	}
 	if qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
 		if c == apex && a.xfer != nil {

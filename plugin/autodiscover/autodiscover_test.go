@@ -243,6 +243,16 @@ func TestFallThrough(t *testing.T) {
 	}
 }
 
+// TestRefused: in a server block for the root, a name no plugin serves is refused.
+func TestRefused(t *testing.T) {
+	a := newAutodiscover(t, corefile, nil)
+	m := new(dns.Msg)
+	m.SetQuestion("example.org.", dns.TypeA)
+	if rc, err := a.ServeDNS(context.TODO(), dnstest.NewRecorder(&test.ResponseWriter{}), m); rc != dns.RcodeRefused || err != nil {
+		t.Errorf("rcode %d, error %v: want REFUSED", rc, err)
+	}
+}
+
 // TestBackendFailure: a backend that fails (an expired secondary) is not mistaken for none.
 func TestBackendFailure(t *testing.T) {
 	a := newAutodiscover(t, corefile, nil)

@@ -2,8 +2,10 @@ package autodiscover
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +65,10 @@ func setup(c *caddy.Controller) error {
 			after = after || h == plugin.Handler(a)
 		}
 		a.loaded.Store(true)
+		// A reload that changed the configuration changed every listed zone.
+		if a.changed {
+			a.notify(slices.Collect(maps.Keys(a.listed.Load().domains)))
+		}
 		return nil
 	})
 	c.OnShutdown(func() error {
@@ -167,7 +173,7 @@ func parse(c *caddy.Controller) (*Autodiscover, error) {
 	if len(a.ns) == 0 {
 		a.ns = []string{a.target}
 	}
-	a.serial = serialFor(strings.Join(c.ServerBlockKeys, " "), a.fingerprint())
+	a.serial, a.changed = serialFor(strings.Join(c.ServerBlockKeys, " "), a.fingerprint())
 	a.srv = dns.SRV{
 		Hdr:      dns.RR_Header{Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: a.ttl},
 		Priority: a.priority,

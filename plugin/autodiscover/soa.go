@@ -86,20 +86,21 @@ var serials = struct {
 }{m: map[string][2]uint64{}}
 
 // serialFor returns the SOA serial for a configuration: the time it was first seen, or
-// one more than the previous serial when the clock has not moved past it (RFC 1982).
-func serialFor(block string, content uint64) uint32 {
+// one more than the previous serial when the clock has not moved past it (RFC 1982). It also
+// says whether the configuration differs from the one the server block had before.
+func serialFor(block string, content uint64) (uint32, bool) {
 	serials.Lock()
 	defer serials.Unlock()
 	prev, seen := serials.m[block]
 	if seen && prev[0] == content {
-		return uint32(prev[1])
+		return uint32(prev[1]), false
 	}
 	serial := uint32(time.Now().Unix())
 	if seen && int32(serial-uint32(prev[1])) <= 0 {
 		serial = uint32(prev[1]) + 1
 	}
 	serials.m[block] = [2]uint64{content, uint64(serial)}
-	return serial
+	return serial, seen
 }
 
 // fingerprint hashes everything that ends up in an answer.
