@@ -3,11 +3,13 @@
 # ready, and resident memory, for CoreDNS's whoami alone and for the plugin with 3,
 # 100,000 and 1,000,000 listed mail domains. See test/bench/README.md.
 #
-#   sh test/bench/run.sh                      full run, about 3 minutes on 2 cores
-#   BENCH_SECONDS=3 sh test/bench/run.sh      smoke run
+#   sh test/bench/run.sh                                  full run, about 5 minutes on 2 cores
+#   BENCH_SECONDS=3 BENCH_ROUNDS=1 sh test/bench/run.sh   smoke run, under a minute
 #
 # Settings (environment):
 #   BENCH_SECONDS        length of each dnsperf run in seconds (20)
+#   BENCH_ROUNDS         rounds; each round runs every scenario once, in a rotated order, and
+#                        the table gives the median round of each scenario (3)
 #   BENCH_OUTSTANDING    dnsperf -q, queries in flight (200)
 #   BENCH_CLIENTS        dnsperf -c, client sockets (4)
 #   BENCH_TIMEOUT        dnsperf -t, seconds before a query counts as lost (1)
@@ -17,16 +19,18 @@
 #   BENCH_SERVER_CPU     core of the server (0)
 #   BENCH_CLIENT_CPU     core of dnsperf (1)
 #   BENCH_READY_TIMEOUT  seconds a server may take to be ready (300)
-#   BENCH_DOMAINS        how the large scenarios list domains: file, inline or auto (auto:
-#                        'domains FILE' when the plugin has it, else one long autodiscover line)
+#   BENCH_DOMAINS        how the large scenarios list their domains: file ('domains FILE'),
+#                        inline (one long autodiscover line), or auto (file when the plugin
+#                        has 'domains', else inline)
 #   BENCH_NICE           niceness of the server and dnsperf (-10 as root, else 0), so that other
 #                        work on the machine disturbs them less
 #   BENCH_OUT            where the results table goes (test/bench/results.md)
-#   BENCH_KEEP           1 keeps the work directory (Corefiles, query files, logs)
+#   BENCH_KEEP           1 keeps the work directory (Corefiles, query files, logs, dnsperf output)
 set -eu
 cd "$(dirname "$0")/../.."
 
 seconds=${BENCH_SECONDS:-20}
+rounds=${BENCH_ROUNDS:-3}
 outstanding=${BENCH_OUTSTANDING:-200}
 clients=${BENCH_CLIENTS:-4}
 qtimeout=${BENCH_TIMEOUT:-1}
@@ -44,34 +48,37 @@ load0=$(cut -d ' ' -f 1-3 /proc/loadavg)
 say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-for v in "$seconds" "$outstanding" "$clients" "$qtimeout" "$nqueries" "$server_cpu" "$client_cpu" "$ready_timeout"; do
+for v in "$seconds" "$rounds" "$outstanding" "$clients" "$qtimeout" "$nqueries" "$server_cpu" "$client_cpu" "$ready_timeout" $sizes; do
     case $v in '' | *[!0-9]*) die "settings must be whole numbers, got '$v'" ;; esac
 done
-[ "$seconds" -ge 1 ] || die "BENCH_SECONDS must be at least 1"
+[ "$seconds" -ge 1 ] && [ "$rounds" -ge 1 ] && [ "$nqueries" -ge 1 ] || die "BENCH_SECONDS, BENCH_ROUNDS and BENCH_QUERIES must be at least 1"
+case $niceness in '' | *[!0-9-]*) die "BENCH_NICE must be a number" ;; esac
 
-# --- tools ----------------------------------------------------------------------------
+# --- tools ------------------------------------------------------------------------------
 if ! command -v dnsperf >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         say "installing dnsperf"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf >/dev/null ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf >/dev/null; } ||
             die "could not install dnsperf: run 'sudo apt-get install dnsperf' and try again"
     else
         die "the benchmark needs dnsperf: run 'sudo apt-get install dnsperf' (Debian/Ubuntu) and try again"
     fi
 fi
-for tool in taskset timeout go awk date; do
-    command -v "$tool" >/dev/null 2>&1 || die "the benchmark needs $tool (taskset and timeout: 'apt-get install util-linux coreutils')"
+for tool in taskset timeout nice getconf go awk date; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "the benchmark needs $tool (taskset: 'apt-get install util-linux'; timeout, nice: coreutils; getconf: libc-bin)"
 done
 cpus=$(nproc --all 2>/dev/null || nproc)
 [ "$server_cpu" -ne "$client_cpu" ] || die "BENCH_SERVER_CPU and BENCH_CLIENT_CPU must differ"
 [ "$server_cpu" -lt "$cpus" ] && [ "$client_cpu" -lt "$cpus" ] ||
     die "needs cores $server_cpu and $client_cpu, this machine has $cpus (set BENCH_SERVER_CPU/BENCH_CLIENT_CPU)"
+clk_tck=$(getconf CLK_TCK)
 
-# --- work directory and clean-up ------------------------------------------------------
+# --- work directory and clean-up --------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/autodiscover-bench.XXXXXX")
 server_pid=
 perf_pid=
-stop() { # pid: TERM, up to 10 s to exit, then KILL
+stop() { # PID: TERM, up to 10 s to exit, then KILL
     [ -n "$1" ] || return 0
     kill -TERM "$1" 2>/dev/null || return 0
     i=0
@@ -90,7 +97,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-# --- build ----------------------------------------------------------------------------
+# --- build ------------------------------------------------------------------------------
 say "building the server and the generator in $work"
 go build -o "$work/autodiscover-dns" ./cmd/autodiscover-dns
 go build -o "$work/gen" ./test/bench/gen
@@ -101,7 +108,9 @@ if [ "$domains_mode" = auto ]; then
 fi
 case $domains_mode in file | inline) ;; *) die "BENCH_DOMAINS must be file, inline or auto" ;; esac
 
-# --- zones of the pass-through backend ------------------------------------------------
+# --- inputs -----------------------------------------------------------------------------
+# The pass-through backend: three small zones. Their autodiscover records are what the
+# plugin hides; their MX records are what the plugin passes through.
 for company in companya companyb companyc; do
     cat >"$work/db.$company.example" <<EOF
 \$ORIGIN $company.example.
@@ -116,8 +125,22 @@ autodiscover  A     198.51.100.20
 EOF
 done
 
-# corefile FILE N PORT READYPORT: the plugin with the 3 companies and N generated domains.
+say "generating the domains and $nqueries queries per scenario"
+"$gen" queries -n 0 -count "$nqueries" -seed 1 -out "$work/queries-0.txt"
+largest=0
+for n in $sizes; do
+    "$gen" domains -n "$n" -out "$work/domains-$n.txt"
+    "$gen" queries -n "$n" -count "$nqueries" -seed 1 -out "$work/queries-$n.txt"
+    [ "$n" -le "$largest" ] || largest=$n
+done
+
+# corefile FILE N PORT READYPORT: N = -1 for whoami alone, else the plugin with the 3
+# companies and N generated domains.
 corefile() {
+    if [ "$2" -lt 0 ]; then
+        printf '.:%s {\n    whoami\n    ready 127.0.0.1:%s\n}\n' "$3" "$4" >"$1"
+        return
+    fi
     {
         echo "example.:$3 {"
         if [ "$2" -gt 0 ] && [ "$domains_mode" = inline ]; then
@@ -147,127 +170,140 @@ EOF
     } >"$1"
 }
 
-# --- one scenario -----------------------------------------------------------------------
-results=$work/results.tsv
-: >"$results"
-rss() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"; }
-# cputicks PID: user + system CPU time of a process, in clock ticks (fields 14 and 15 of
-# /proc/PID/stat; the command name in field 2 has no spaces here).
-cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# The scenarios, one per line: letter, name, generated domains (-1: whoami), query file.
+: >"$work/scenarios"
+for s in $scenarios; do
+    case $s in
+    whoami) # whoami answers anything; it gets the query file of the largest scenario.
+        echo "a whoami -1 $work/queries-$largest.txt" >>"$work/scenarios" ;;
+    small)
+        echo "b autodiscover-3 0 $work/queries-0.txt" >>"$work/scenarios" ;;
+    large)
+        letters=cdefghijklmnopqrstuvwxyz
+        for n in $sizes; do
+            echo "$(echo "$letters" | cut -c1) autodiscover-$((n + 3)) $n $work/queries-$n.txt" >>"$work/scenarios"
+            letters=$(echo "$letters" | cut -c2-)
+        done ;;
+    *) die "unknown scenario '$s' in BENCH_SCENARIOS (whoami, small, large)" ;;
+    esac
+done
 
-# run LETTER NAME DOMAINS COREFILE QUERYFILE PORT READYPORT: NAME names the files, both the table's row
+# --- one run ------------------------------------------------------------------------------
+rss() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# cputicks PID: user + system CPU time of a process in clock ticks (fields 14 and 15 of
+# /proc/PID/stat; the command name, field 2, has no spaces here).
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# run ROUND LETTER NAME N QUERYFILE: start the server, time it to ready, run dnsperf, stop it,
+# and add a line to $work/runs.
+: >"$work/runs"
 run() {
-    letter=$1 name=$2 ndomains=$3 conf=$4 queries=$5 port=$6 rport=$7
-    log=$work/$name.server.log
-    say "$name: starting the server on core $server_cpu"
+    round=$1 letter=$2 name=$3 n=$4 queries=$5
+    tag=$name.$round
+    port=$("$gen" port)
+    rport=$("$gen" port)
+    corefile "$work/Corefile.$tag" "$n" "$port" "$rport"
+    log=$work/$tag.server.log
+    say "round $round, $name: starting the server on core $server_cpu"
     t0=$(date +%s%N)
-    GOMAXPROCS=1 nice -n "$niceness" taskset -c "$server_cpu" "$work/autodiscover-dns" -conf "$conf" -quiet >"$log" 2>&1 &
+    GOMAXPROCS=1 nice -n "$niceness" taskset -c "$server_cpu" "$work/autodiscover-dns" -conf "$work/Corefile.$tag" -quiet >"$log" 2>&1 &
     server_pid=$!
     if ! ready_ms=$(timeout $((ready_timeout + 5)) "$gen" wait -url "http://127.0.0.1:$rport/ready" \
         -since "$t0" -timeout "${ready_timeout}s" -pid "$server_pid"); then
         tail -n 20 "$log" >&2
-        die "$name: the server was not ready within ${ready_timeout}s (log above)"
+        die "$name: the server was not ready within ${ready_timeout}s (its log is above)"
     fi
     rss_ready=$(rss "$server_pid")
-    say "$name: ready after ${ready_ms} ms, RSS ${rss_ready} MiB; dnsperf for ${seconds}s on core $client_cpu"
 
     cpu0=$(cputicks "$server_pid")
-    timeout $((seconds + qtimeout + 30)) nice -n "$niceness" taskset -c "$client_cpu" dnsperf -m udp -s 127.0.0.1 -p "$port" \
+    timeout $((seconds + qtimeout + 60)) nice -n "$niceness" taskset -c "$client_cpu" dnsperf -m udp -s 127.0.0.1 -p "$port" \
         -d "$queries" -l "$seconds" -q "$outstanding" -c "$clients" -T 1 -t "$qtimeout" \
-        >"$work/$name.dnsperf.txt" 2>&1 &
+        >"$work/$tag.dnsperf.txt" 2>&1 &
     perf_pid=$!
-    wait "$perf_pid" || { cat "$work/$name.dnsperf.txt" >&2; die "$name: dnsperf failed"; }
+    wait "$perf_pid" || { cat "$work/$tag.dnsperf.txt" >&2; die "$name: dnsperf failed"; }
     perf_pid=
+    kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "$name: the server died during the run"; }
     cpu1=$(cputicks "$server_pid")
     rss_after=$(rss "$server_pid")
-    kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "$name: the server died during the run"; }
     stop "$server_pid"
     server_pid=
 
-    awk -v name="($letter) $name" -v n="$ndomains" -v ready="$ready_ms" -v r1="$rss_ready" -v r2="$rss_after" \
+    # name, domains, round, qps, latency ms, lost, sent, ready ms, RSS ready, RSS after,
+    # server CPU %, queries per server CPU-second, response codes
+    awk -v name="($letter) $name" -v n="$n" -v round="$round" -v ready="$ready_ms" -v r1="$rss_ready" -v r2="$rss_after" \
         -v ticks=$((cpu1 - cpu0)) -v hz="$clk_tck" '
         /Queries sent:/       { sent = $3 }
         /Queries completed:/  { done = $3 }
-        /Run time \(s\):/     { secs = $4 }
         /Queries lost:/       { lost = $3 }
+        /Run time \(s\):/     { secs = $4 }
         /Queries per second:/ { qps = $4 }
         /Average Latency/     { lat = $4 * 1000 }
         /Response codes:/     { sub(/^ *Response codes: */, ""); codes = $0 }
         END {
             if (qps == "" || secs <= 0) exit 1
-            cpu = ticks / hz # server CPU seconds during the run
-            printf "%s\t%s\t%.0f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\n", name, n, qps, lat, lost, sent, ready, r1, r2,
-                100 * cpu / secs, (cpu > 0 ? done / cpu : 0), codes
-        }' "$work/$name.dnsperf.txt" >>"$results" || { cat "$work/$name.dnsperf.txt" >&2; die "$name: no statistics from dnsperf"; }
-    say "$name: $(tail -n 1 "$results" | awk -F '\t' '{ printf "%s qps, %s ms average, %s lost, server CPU %s %%, %s queries per CPU-second; %s", $3, $4, $5, $10, $11, $12 }')"
+            cpu = ticks / hz
+            printf "%s\t%s\t%s\t%.0f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\n", name, (n < 0 ? "-" : n + 3), round, qps, lat, lost,
+                sent, ready, r1, r2, 100 * cpu / secs, (cpu > 0 ? done / cpu : 0), codes
+        }' "$work/$tag.dnsperf.txt" >>"$work/runs" || { cat "$work/$tag.dnsperf.txt" >&2; die "$name: no statistics from dnsperf"; }
+    say "round $round, $name: $(tail -n 1 "$work/runs" | awk -F '\t' '{ printf "ready %s ms, %s qps, %s ms average, %s lost, server CPU %s %%, %s queries per CPU-second, RSS %s -> %s MiB",
+        $8, $4, $5, $6, $11, $12, $9, $10 }')"
 }
 
-# --- inputs and runs ----------------------------------------------------------------------
-say "generating $nqueries queries per scenario"
-"$gen" queries -n 0 -count "$nqueries" -seed 1 -out "$work/queries-0.txt"
-largest=0
-for n in $sizes; do
-    "$gen" domains -n "$n" -out "$work/domains-$n.txt"
-    "$gen" queries -n "$n" -count "$nqueries" -seed 1 -out "$work/queries-$n.txt"
-    [ "$n" -le "$largest" ] || largest=$n
+# --- the rounds: every scenario once per round, the order rotated by one each round ----------
+cp "$work/scenarios" "$work/order"
+r=1
+while [ "$r" -le "$rounds" ]; do
+    while read -r letter name n queries <&3; do
+        run "$r" "$letter" "$name" "$n" "$queries" 3<&-
+    done 3<"$work/order"
+    { tail -n +2 "$work/order"; head -n 1 "$work/order"; } >"$work/order.next"
+    mv "$work/order.next" "$work/order"
+    r=$((r + 1))
 done
 
-for s in $scenarios; do
-    port=$("$gen" port)
-    rport=$("$gen" port)
-    case $s in
-    whoami)
-        printf '.:%s {\n    whoami\n    ready 127.0.0.1:%s\n}\n' "$port" "$rport" >"$work/Corefile.whoami"
-        # whoami answers anything; it gets the query file of the largest scenario.
-        run a "whoami" 0 "$work/Corefile.whoami" "$work/queries-$largest.txt" "$port" "$rport"
-        ;;
-    small)
-        corefile "$work/Corefile.3" 0 "$port" "$rport"
-        run b "autodiscover-3" 3 "$work/Corefile.3" "$work/queries-0.txt" "$port" "$rport"
-        ;;
-    large)
-        letters=cdefghijklmnopqrstuvwxyz
-        for n in $sizes; do
-            letter=$(echo "$letters" | cut -c1)
-            letters=$(echo "$letters" | cut -c2-)
-            corefile "$work/Corefile.$n" "$n" "$port" "$rport"
-            run "$letter" "autodiscover-$((n + 3))" $((n + 3)) "$work/Corefile.$n" "$work/queries-$n.txt" "$port" "$rport"
-            port=$("$gen" port)
-            rport=$("$gen" port)
-        done
-        ;;
-    *) die "unknown scenario '$s' in BENCH_SCENARIOS (whoami, small, large)" ;;
-    esac
-done
-
-# --- the table ------------------------------------------------------------------------------
+# --- the table: per scenario, the median of its rounds ---------------------------------------
 cpu_model=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 {
-    echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), nproc $(nproc), ${cpu_model:-unknown CPU}; $(go version | awk '{ print $3 }'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- plugin cmd 2>/dev/null || echo ' + local changes')."
-    echo "Server on core $server_cpu with GOMAXPROCS=1, dnsperf on core $client_cpu, both at nice $niceness: UDP, ${seconds} s per run, -q $outstanding -c $clients -t $qtimeout, $nqueries queries per file; large scenarios list their domains: $domains_mode. Load average before the run: $load0."
+    echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), nproc $(nproc), ${cpu_model:-unknown CPU}; $(go version | awk '{ print $3 }'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- plugin cmd 2>/dev/null || echo ' + local changes in plugin/ or cmd/')."
+    echo "Server on core $server_cpu with GOMAXPROCS=1, dnsperf on core $client_cpu, both at nice $niceness; UDP, $rounds round(s) of ${seconds} s per scenario, dnsperf -q $outstanding -c $clients -t $qtimeout, $nqueries queries per file; the large scenarios list their domains: $domains_mode. Load average before the run: $load0."
+    echo "Each cell is the median over the rounds (QPS range: lowest and highest round); Lost is the total."
     echo
-    echo "| Scenario | Listed domains | QPS | % of whoami | Avg latency (ms) | Lost | Server CPU | Queries per CPU-second | % of whoami per CPU-second | Ready (ms) | RSS ready (MiB) | RSS after run (MiB) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| Scenario | Listed domains | QPS | QPS range | % of whoami | Avg latency (ms) | Lost | Server CPU | Queries per CPU-second | % of whoami per CPU-second | Ready (ms) | RSS ready (MiB) | RSS after run (MiB) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F '\t' '
-        { row[NR] = $0; if ($1 ~ /whoami$/) { floor = $3; floorcpu = $11 } }
+        function median(key, col,    v, k, i, j, t) {
+            k = 0
+            for (i = 1; i <= cnt[key]; i++) v[++k] = val[key, i, col] + 0
+            for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+            return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+        }
+        {
+            if (!($1 in cnt)) { order[++names] = $1; domains[$1] = $2; lo[$1] = $4; hi[$1] = $4 }
+            cnt[$1]++
+            for (c = 4; c <= 12; c++) val[$1, cnt[$1], c] = $c
+            lost[$1] += $6; sent[$1] += $7
+            if ($4 + 0 < lo[$1] + 0) lo[$1] = $4
+            if ($4 + 0 > hi[$1] + 0) hi[$1] = $4
+        }
         END {
-            for (i = 1; i <= NR; i++) {
-                split(row[i], f, "\t")
-                pct = floor > 0 ? sprintf("%.0f %%", 100 * f[3] / floor) : "-"
-                pctcpu = floorcpu > 0 ? sprintf("%.0f %%", 100 * f[11] / floorcpu) : "-"
-                lost = f[6] > 0 ? sprintf("%s (%.2f %%)", f[5], 100 * f[5] / f[6]) : f[5]
-                printf "| %s | %s | %s | %s | %s | %s | %s %% | %s | %s | %s | %s | %s |\n", f[1], (f[2] == 0 ? "-" : f[2]), f[3], pct, f[4], lost,
-                    f[10], f[11], pctcpu, f[7], f[8], f[9]
+            for (i = 1; i <= names; i++) if (order[i] ~ /whoami$/) { floor = median(order[i], 4); floorcpu = median(order[i], 12) }
+            for (i = 1; i <= names; i++) {
+                s = order[i]
+                qps = median(s, 4); qpc = median(s, 12)
+                printf "| %s | %s | %.0f | %s-%s | %s | %.3f | %s | %.0f %% | %.0f | %s | %.0f | %.1f | %.1f |\n",
+                    s, domains[s], qps, lo[s], hi[s], (floor > 0 ? sprintf("%.0f %%", 100 * qps / floor) : "-"),
+                    median(s, 5), (sent[s] > 0 ? sprintf("%d (%.3f %%)", lost[s], 100 * lost[s] / sent[s]) : lost[s]),
+                    median(s, 11), qpc, (floorcpu > 0 ? sprintf("%.0f %%", 100 * qpc / floorcpu) : "-"),
+                    median(s, 8), median(s, 9), median(s, 10)
             }
-        }' "$results"
+        }' "$work/runs"
     echo
-    echo "Response codes:"
+    echo "Response codes (round 1):"
     echo
-    awk -F '\t' '{ printf "- %s: %s\n", $1, $12 }' "$results"
+    awk -F '\t' '$3 == 1 { printf "- %s: %s\n", $1, $13 }' "$work/runs"
     # The mix asks for names that exist or are hidden: only NOERROR and NXDOMAIN are expected.
-    awk -F '\t' '$12 ~ /REFUSED|SERVFAIL|FORMERR|NOTIMP/ { bad = bad (bad ? ", " : "") $1 }
-        END { if (bad) printf "\nUnexpected response codes (only NOERROR and NXDOMAIN are expected) in: %s.\n", bad }' "$results"
+    awk -F '\t' '$13 ~ /REFUSED|SERVFAIL|FORMERR|NOTIMP/ && !seen[$1]++ { bad = bad (bad ? ", " : "") $1 }
+        END { if (bad) printf "\nUnexpected response codes (the mix expects only NOERROR and NXDOMAIN) in: %s.\n", bad }' "$work/runs"
 } >"$work/table.md"
 
 mkdir -p "$(dirname "$out")"
