@@ -293,3 +293,18 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestMixed: a domain served alone next to a *file* zone, which refuses names it lacks.
+func TestMixed(t *testing.T) {
+	t.Parallel()
+	s := start(t, "test/testdata/Corefile.mixed")
+	check(t, s, []query{
+		{q: "www.companyd.example A", status: "NXDOMAIN", negative: true},
+		{q: "companyd.example MX", status: "NOERROR", negative: true},
+		{q: "companyd.example NS", status: "NOERROR", answer: []string{"companyd.example. 3600 IN NS ns1.companya.example."}},
+		{q: "_autodiscover._tcp.companyd.example SRV", status: "NOERROR",
+			answer: []string{"_autodiscover._tcp.companyd.example. 3600 IN SRV 0 0 443 autodiscover.companya.example."}},
+		{q: "companyb.example MX", status: "NOERROR", answer: []string{"companyb.example. 3600 IN MX 10 webmail.companya.example."}},
+		{q: "autodiscover.companyb.example A", status: "NXDOMAIN", negative: true},
+	}, nil)
+}

@@ -1,8 +1,6 @@
 package autodiscover
 
 import (
-	"context"
-
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
@@ -10,7 +8,7 @@ import (
 
 // alone answers a query in mail domain d when no backend serves it: the domain then holds
 // only its SOA and NS at the apex and the plugin's own names.
-func (a *Autodiscover) alone(ctx context.Context, state request.Request, d string, c class) *dns.Msg {
+func (a *Autodiscover) alone(state request.Request, d string, c class) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(state.Req)
 	m.Authoritative = true
@@ -28,7 +26,7 @@ func (a *Autodiscover) alone(ctx context.Context, state request.Request, d strin
 		m.Rcode = dns.RcodeNameError
 	}
 	if len(m.Answer) == 0 {
-		m.Ns = []dns.RR{a.zoneSOA(ctx, state.W, qname, d)}
+		m.Ns = []dns.RR{negative(qname, a.ownSOA(d))} // the backend has no SOA, or it would have answered
 	}
 	return m
 }

@@ -51,6 +51,7 @@ type Autodiscover struct {
 	srv      dns.SRV                 // the SRV record, without owner
 	addrs    [2][]dns.RR             // A and AAAA records per horizon, without owner
 	line     int                     // the directive's Corefile line, for errors found at start-up
+	soaCache soaCache                // the backends' SOA records, for negative answers
 	loaded   atomic.Bool             // set once the configuration serves
 }
 
@@ -137,7 +138,7 @@ func (a *Autodiscover) passThrough(ctx context.Context, state request.Request, d
 		if !declined(rc, err) {
 			return rc, err // the backend's own failure, such as an expired secondary, stands
 		}
-		m = a.alone(ctx, state, d, c)
+		m = a.alone(state, d, c)
 		state.W.WriteMsg(m)
 		a.count(ctx, state.Name(), kindAlone, a.horizonOf(state.W))
 		return dns.RcodeSuccess, nil
@@ -147,10 +148,12 @@ func (a *Autodiscover) passThrough(ctx context.Context, state request.Request, d
 	return dns.RcodeSuccess, err
 }
 
-// declined reports whether no plugin after this one had anything to say about the query:
-// the chain ran out (plugin.NextOrFailure's error) without a reply being written.
+// declined reports whether no plugin after this one had anything to say about a query it
+// wrote no reply to: the chain ran out (plugin.NextOrFailure's error), or the last plugin
+// is not authoritative for the name (*file* returns REFUSED then).
 func declined(rc int, err error) bool {
-	return rc == dns.RcodeServerFailure && err != nil && strings.HasSuffix(err.Error(), "no next plugin found")
+	return rc == dns.RcodeRefused ||
+		rc == dns.RcodeServerFailure && err != nil && strings.HasSuffix(err.Error(), "no next plugin found")
 }
 
 // hinfo is RFC 8482's answer to ANY at a name that exists: it ends the ANY query without

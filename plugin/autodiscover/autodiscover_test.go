@@ -284,7 +284,11 @@ var aloneCases = []test.Case{
 
 // TestAlone: a mail domain with no backend is served from the plugin's own SOA and NS.
 func TestAlone(t *testing.T) {
-	for _, next := range []plugin.Handler{nil, test.NextHandler(dns.RcodeServerFailure, plugin.Error("file", errors.New("no next plugin found")))} {
+	for _, next := range []plugin.Handler{
+		nil,
+		test.NextHandler(dns.RcodeServerFailure, plugin.Error("file", errors.New("no next plugin found"))),
+		test.NextHandler(dns.RcodeRefused, nil), // *file*, last in the chain, for a zone it does not have
+	} {
 		a := newAutodiscover(t, `autodiscover companyd.example {
 			target autodiscover.companya.example 8443
 			priority 5

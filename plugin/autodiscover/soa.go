@@ -22,31 +22,47 @@ import (
 func (a *Autodiscover) zoneSOA(ctx context.Context, w dns.ResponseWriter, qname, d string) dns.RR {
 	soa := a.backendSOA(ctx, w, d)
 	if soa == nil {
-		soa = a.ownSOA(d)
-	} else {
-		soa = a.fronted(soa)
+		return negative(qname, a.ownSOA(d))
 	}
+	return negative(qname, a.fronted(soa))
+}
+
+// negative returns soa as the authority of a negative answer to qname: owned by the apex as
+// the client spelled it, with the TTL RFC 2308 section 3 asks for, the lesser of its TTL
+// and MINIMUM.
+func negative(qname string, soa *dns.SOA) dns.RR {
 	cp := *soa
 	cp.Hdr.Name = spelled(qname, soa.Hdr.Name)
-	// RFC 2308 section 3: the TTL of the SOA is the lesser of its TTL and MINIMUM.
 	cp.Hdr.Ttl = min(cp.Hdr.Ttl, cp.Minttl)
 	return &cp
 }
 
 // backendSOA asks the rest of the chain for the SOA of d's zone, which is in the answer
 // when d is the zone's apex and in the authority section when d lies deeper in the zone.
+// The answer is remembered for a second: negative answers come in bursts, and asking the
+// backend twice per query would halve its speed.
 func (a *Autodiscover) backendSOA(ctx context.Context, w dns.ResponseWriter, d string) *dns.SOA {
 	if a.Next == nil {
 		return nil
+	}
+	now := time.Now()
+	if soa, ok := a.soaCache.get(d, now); ok {
+		return soa
 	}
 	probe := new(dns.Msg)
 	probe.SetQuestion(d, dns.TypeSOA)
 	nw := nonwriter.New(w)
 	a.Next.ServeDNS(ctx, nw, probe) // the result is in nw.Msg, or nowhere
-	if nw.Msg == nil || nw.Msg.Rcode != dns.RcodeSuccess {
-		return nil
+	var soa *dns.SOA
+	if nw.Msg != nil && nw.Msg.Rcode == dns.RcodeSuccess {
+		soa = findSOA(d, nw.Msg.Answer, nw.Msg.Ns)
 	}
-	for _, section := range [][]dns.RR{nw.Msg.Answer, nw.Msg.Ns} {
+	a.soaCache.put(d, soa, now)
+	return soa
+}
+
+func findSOA(d string, sections ...[]dns.RR) *dns.SOA {
+	for _, section := range sections {
 		for _, rr := range section {
 			if soa, ok := rr.(*dns.SOA); ok && dns.IsSubDomain(soa.Hdr.Name, d) {
 				return soa
@@ -54,6 +70,40 @@ func (a *Autodiscover) backendSOA(ctx context.Context, w dns.ResponseWriter, d s
 		}
 	}
 	return nil
+}
+
+// soaCache holds the backends' SOA records, or their absence, per mail domain for a second.
+type soaCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSOA
+}
+
+type cachedSOA struct {
+	soa   *dns.SOA // nil: no backend has the domain
+	until time.Time
+}
+
+// soaCacheSize bounds the cache; when it is full it starts again, which costs one backend
+// query per domain in the next second.
+const soaCacheSize = 10000
+
+func (c *soaCache) get(d string, now time.Time) (*dns.SOA, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[d]
+	if !ok || now.After(e.until) {
+		return nil, false
+	}
+	return e.soa, true
+}
+
+func (c *soaCache) put(d string, soa *dns.SOA, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= soaCacheSize {
+		c.m = make(map[string]cachedSOA)
+	}
+	c.m[d] = cachedSOA{soa: soa, until: now.Add(time.Second)}
 }
 
 // ownSOA is the SOA of a mail domain the plugin serves alone.
