@@ -165,3 +165,28 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting until %s", what)
 }
+
+// TestTransferHorizon: a zone transfer is answered in the requester's horizon.
+func TestTransferHorizon(t *testing.T) {
+	t.Parallel()
+	s := start(t, "test/testdata/Corefile.transfer")
+	for client, want := range map[string]string{"127.0.0.1": "203.0.113.10", "127.0.0.2": "192.168.1.10"} {
+		r := s.dig(t, "127.0.0.1", "-b", client, "companya.example", "AXFR")
+		found := false // dig prints a transfer without sections
+		for _, rr := range strings.Split(r.raw, "\n") {
+			if strings.HasPrefix(rr, "webmail.companya.example.") {
+				if fields := strings.Fields(rr); fields[len(fields)-1] != want {
+					t.Errorf("AXFR from %s: %s, want the address %s", client, rr, want)
+				}
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("AXFR from %s has no webmail record:\n%s", client, r.raw)
+		}
+	}
+	// A transfer over UDP is refused, as *transfer* does.
+	if r := s.dig(t, "127.0.0.1", "+notcp", "companya.example", "IXFR=1"); r.status == "NOERROR" && len(r.answer) > 1 {
+		t.Errorf("IXFR over UDP answered with the zone:\n%s", r.raw)
+	}
+}
