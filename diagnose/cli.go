@@ -75,7 +75,7 @@ func run(args []string, env environment) int {
 	timeout := fs.Duration("timeout", 5*time.Second, "limit for each DNS query, connection and TLS handshake")
 	asJSON := fs.Bool("json", false, "write one JSON document (an array of results) instead of text")
 	parallel := fs.Int("parallel", 8, "check up to `N` inputs at once")
-	target := fs.String("target", "", "SRV target `HOST` for the suggested fix (default: a name on the certificate seen)")
+	target := fs.String("target", "", "SRV target `HOST` for the suggested fix (default: the domain's SRV target, or a mail name on a certificate accepted on the way)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return ExitOK

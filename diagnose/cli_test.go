@@ -26,6 +26,7 @@ func TestExitStatus(t *testing.T) {
 	fixed := scenarios["fixed"].start(t)
 	broken := scenarios["autodiscover-cname"].start(t)
 	split := scenarios["target-internal-only"].start(t)
+	hidden := scenarios["wildcard-hidden"].start(t)
 	inputs := filepath.Join(t.TempDir(), "inputs")
 	if err := os.WriteFile(inputs, []byte("# hosted\nuser@companyb.example\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -42,6 +43,8 @@ func TestExitStatus(t *testing.T) {
 		{"system roots do not know the test CA", []string{"-server", fixed, "user@companyb.example"}, ExitProblem},
 		{"target without outside address", []string{"-server", split, "-ca", fx.caFile, "companyb.example"}, ExitProblem},
 		{"target with inside address", []string{"-server", split, "-ca", fx.caFile, "-internal", "-source", internalClient, "companyb.example"}, ExitOK},
+		{"wildcard the server hides", []string{"-server", hidden, "-ca", fx.caFile, "companyb.example"}, ExitOK},
+		{"dns-only wildcard the server hides", []string{"-server", hidden, "-dns-only", "companyb.example"}, ExitOK},
 		{"dns-only fixed", []string{"-server", fixed, "-dns-only", "companyb.example"}, ExitOK},
 		{"dns-only broken", []string{"-server", broken, "-dns-only", "companyb.example"}, ExitProblem},
 		{"no input", []string{"-server", fixed}, ExitUsage},
@@ -71,13 +74,13 @@ func TestExitStatus(t *testing.T) {
 // Many inputs are checked at once but reported in input order, as one JSON document.
 func TestCLIJSONOrder(t *testing.T) {
 	t.Parallel()
-	server := scenarios["fixed"].start(t)
+	server := scenarios["nothing"].start(t)
 	inputs := []string{"a@companyb.example", "companyc.example", "b@companyb.example", "companyd.example", "c@companyb.example"}
 	args := append([]string{"-server", server, "-ca", fx.caFile, "-json", "-parallel", "3",
 		"-target", "autodiscover.companya.example"}, inputs...)
 	code, stdout, stderr := runCLI(t, args...)
 	if code != ExitProblem {
-		t.Errorf("exit %d, want %d (companyc and companyd are not served)", code, ExitProblem)
+		t.Errorf("exit %d, want %d (companyb has no SRV record, companyc and companyd are not served)", code, ExitProblem)
 	}
 	if stderr != "" {
 		t.Errorf("stderr without a terminal: %q", stderr)
@@ -93,8 +96,12 @@ func TestCLIJSONOrder(t *testing.T) {
 	if !slices.Equal(got, inputs) {
 		t.Errorf("order %q, want %q", got, inputs)
 	}
-	if doc[1].Fix == nil || doc[1].Fix.Target != "autodiscover.companya.example." {
-		t.Errorf("-target not used: %+v", doc[1].Fix)
+	if doc[0].Fix == nil || doc[0].Fix.Target != "autodiscover.companya.example." {
+		t.Errorf("-target not used: %+v", doc[0].Fix)
+	}
+	// companyc.example is not served here: nothing to build a fix on.
+	if doc[1].Fix != nil {
+		t.Errorf("a fix for a domain the server does not serve: %+v", doc[1].Fix)
 	}
 	if doc[0].Server != server || doc[0].Horizon != "external" {
 		t.Errorf("server %q horizon %q", doc[0].Server, doc[0].Horizon)

@@ -39,16 +39,21 @@ func findings(cfg Config, res Result) []Finding {
 	d := hostname(res.Domain)
 	queries := allQueries(res)
 
-	var silent []string
-	for _, q := range queries {
-		switch {
-		case !q.answered():
-			silent = append(silent, q.Name+" "+q.Type+" (no response)")
-		case !q.definite():
-			silent = append(silent, q.Name+" "+q.Type+" ("+q.Rcode+")")
+	if !served(res) {
+		// Nothing below is known, so nothing below can be judged: this is the one finding.
+		if refused(res) {
+			add(IDNoAnswer, SeverityError, 0,
+				"a nameserver answers REFUSED for a zone it does not serve (RFC 1035 section 4.1.1): ask the one that does, "+
+					"or add the domain to this one",
+				"the nameserver %s does not serve %s: it answers REFUSED", res.Server, d)
+		} else {
+			add(IDNoAnswer, SeverityError, 0,
+				"without NOERROR or NXDOMAIN the data is unknown: is this the nameserver that serves the zone?",
+				"the nameserver %s gave no usable answer for any name in %s: %s", res.Server, d, strings.Join(silentQueries(queries), ", "))
 		}
+		return fs
 	}
-	if len(silent) > 0 {
+	if silent := silentQueries(queries); len(silent) > 0 {
 		add(IDNoAnswer, SeverityError, 0,
 			"without NOERROR or NXDOMAIN the data is unknown: is this the nameserver that serves the zone?",
 			"the nameserver %s gave no usable answer: %s", res.Server, strings.Join(silent, ", "))
@@ -66,15 +71,21 @@ func findings(cfg Config, res Result) []Finding {
 	wild := findQuery(res.Checks, func(q Query) bool { return strings.HasPrefix(q.Name, "adcheck-") })
 	wildAddrs, _ := addressesAt(wild.msg, wild.Name, dns.TypeA)
 	synthesised := len(wildAddrs) > 0 && cnameAt(firstMsg(host.DNS), host.Name) == "" && sameSet(wildAddrs, aRecords(host))
-	if len(wildAddrs) > 0 {
-		sev := SeverityWarning
-		if host.resolves() {
-			sev = SeverityError
-		}
-		add(IDWildcard, sev, 2,
+	switch {
+	case len(wildAddrs) > 0 && host.resolves():
+		add(IDWildcard, stepSeverity(host, SeverityError), 2,
 			"RFC 4592: a wildcard answers every name that does not exist, autodiscover.DOMAIN included, and Outlook "+
 				"tries that name before the SRV record",
-			"*.%s answers for any name (%s -> %s)", d, hostname(wild.Name), strings.Join(wildAddrs, ", "))
+			"*.%s answers for any name (%s -> %s), and autodiscover.%s resolves: %s", d, hostname(wild.Name),
+			strings.Join(wildAddrs, ", "), d, stepOutcome(host))
+	case len(wildAddrs) > 0:
+		// The server keeps autodiscover.DOMAIN from the wildcard (the autodiscover plugin answers NXDOMAIN
+		// there), so Outlook never meets it; the wildcard stays the operator's business.
+		add(IDWildcard, SeverityInfo, 2,
+			"RFC 4592: a wildcard answers every name that does not exist; this server answers autodiscover.DOMAIN "+
+				"without it, so Outlook moves on",
+			"*.%s answers for any name (%s -> %s), but not for autodiscover.%s", d, hostname(wild.Name),
+			strings.Join(wildAddrs, ", "), d)
 	}
 	if host.resolves() && !synthesised {
 		if target := cnameAt(firstMsg(host.DNS), host.Name); target != "" {
@@ -203,6 +214,45 @@ func findings(cfg Config, res Result) []Finding {
 			"answers without the AA flag from %s: %s", res.Server, strings.Join(noAA, ", "))
 	}
 	return fs
+}
+
+// served reports whether the nameserver said anything definite (NOERROR or NXDOMAIN) about a name in the
+// domain; when it did not, it does not serve the domain (or is broken) and nothing about the domain is known.
+func served(res Result) bool {
+	for _, q := range allQueries(res) {
+		if q.definite() && inDomain(q.Name, res.Domain) {
+			return true
+		}
+	}
+	return false
+}
+
+// refused reports a server that answered REFUSED for every question about the domain that it answered.
+func refused(res Result) bool {
+	seen := false
+	for _, q := range allQueries(res) {
+		if q.answered() && inDomain(q.Name, res.Domain) {
+			if q.msg.Rcode != dns.RcodeRefused {
+				return false
+			}
+			seen = true
+		}
+	}
+	return seen
+}
+
+// silentQueries lists the questions without a definite answer, and why.
+func silentQueries(queries []Query) []string {
+	var silent []string
+	for _, q := range queries {
+		switch {
+		case !q.answered():
+			silent = append(silent, hostname(q.Name)+" "+q.Type+" (no response)")
+		case !q.definite():
+			silent = append(silent, hostname(q.Name)+" "+q.Type+" ("+q.Rcode+")")
+		}
+	}
+	return silent
 }
 
 // stepSeverity ranks a step 1 or 2 that resolves by what happens when Outlook gets there; unchecked is

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,14 @@ func TestFindings(t *testing.T) {
 			[]string{IDSRVMissing, IDAutodiscoverRecord, IDWildcard, IDApexResolves, IDNegativeNoSOA, IDNotAuthoritative, IDEmptyNonTerminal}},
 		{"wildcard left in", "wildcard", nil, map[string]Severity{IDWildcard: SeverityError},
 			[]string{IDAutodiscoverRecord, IDAutodiscoverCNAME}},
+		{"wildcard left in, dns-only", "wildcard", dnsOnly, map[string]Severity{IDWildcard: SeverityError},
+			[]string{IDAutodiscoverRecord, IDAutodiscoverCNAME}},
+		{"wildcard to a closed port", "wildcard-refused", nil, map[string]Severity{IDWildcard: SeverityWarning},
+			[]string{IDAutodiscoverRecord, IDAutodiscoverCNAME}},
+		// The server answers NXDOMAIN for autodiscover.companyb.example whatever the wildcard: Outlook moves on.
+		{"wildcard the server hides", "wildcard-hidden", nil,
+			map[string]Severity{IDWildcard: SeverityInfo, IDRedirectPrompt: SeverityInfo},
+			[]string{IDAutodiscoverRecord, IDAutodiscoverCNAME, IDSRVMissing}},
 		{"autodiscover A left in", "autodiscover-a", nil, map[string]Severity{IDAutodiscoverRecord: SeverityError},
 			[]string{IDWildcard, IDAutodiscoverCNAME}},
 		{"autodiscover CNAME left in", "autodiscover-cname", nil, map[string]Severity{IDAutodiscoverCNAME: SeverityError},
@@ -48,7 +57,8 @@ func TestFindings(t *testing.T) {
 			map[string]Severity{IDConnectionFailed: SeverityInfo, IDAutodiscoverRecord: SeverityWarning}, nil},
 		{"HTTP redirect at step 3", "http-redirect", nil, map[string]Severity{IDHTTPRedirect: SeverityWarning}, nil},
 		{"dns-only autodiscover A", "autodiscover-a", dnsOnly, map[string]Severity{IDAutodiscoverRecord: SeverityError}, nil},
-		{"zone not served", "not-served", nil, map[string]Severity{IDNoAnswer: SeverityError}, []string{IDSRVMissing}},
+		{"zone not served", "not-served", nil, map[string]Severity{IDNoAnswer: SeverityError},
+			[]string{IDSRVMissing, IDNegativeNoSOA, IDNotAuthoritative}},
 		{"dns-only bare domain", "apex-web", dnsOnly, map[string]Severity{IDApexResolves: SeverityWarning}, nil},
 	}
 	for _, tc := range tests {
@@ -91,15 +101,72 @@ func rank(s Severity) int {
 	return 0
 }
 
-// A nameserver that does not answer is an error, not a clean bill of health.
+// A nameserver that does not answer is an error, not a clean bill of health; with nothing known there is
+// no fix to print either.
 func TestFindingsServerDown(t *testing.T) {
 	cfg := testConfig(fx.closed) // nothing listens there over UDP either: the query is refused at once
 	res, err := Check(context.Background(), cfg, "companyb.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Failed() || len(res.Findings) == 0 || res.Findings[0].ID != IDNoAnswer {
-		t.Fatalf("want %s first and a failed result\n%s", IDNoAnswer, describe(res))
+	if !res.Failed() || len(res.Findings) != 1 || res.Findings[0].ID != IDNoAnswer {
+		t.Fatalf("want %s alone and a failed result\n%s", IDNoAnswer, describe(res))
+	}
+	if want := "gave no usable answer for any name in companyb.example: companyb.example A (no response)"; !strings.Contains(res.Findings[0].Message, want) {
+		t.Errorf("message %q lacks %q", res.Findings[0].Message, want)
+	}
+	if res.Fix != nil {
+		t.Errorf("a fix from no data: %+v", res.Fix)
+	}
+}
+
+// A nameserver that answers REFUSED does not serve the domain: that is the one finding, and there is no fix.
+func TestFindingsNotServed(t *testing.T) {
+	t.Parallel()
+	res := checkScenario(t, "not-served", "user@companyb.example", nil)
+	if !res.Failed() || len(res.Findings) != 1 || res.Findings[0].ID != IDNoAnswer || res.Findings[0].Severity != SeverityError {
+		t.Fatalf("want %s alone, an error\n%s", IDNoAnswer, describe(res))
+	}
+	want := fmt.Sprintf("the nameserver %s does not serve companyb.example: it answers REFUSED", res.Server)
+	if res.Findings[0].Message != want {
+		t.Errorf("message %q, want %q", res.Findings[0].Message, want)
+	}
+	if res.Fix != nil {
+		t.Errorf("a fix for a domain the server does not serve: %+v", res.Fix)
+	}
+	var b strings.Builder
+	WriteText(&b, []Result{res}, false)
+	if out := b.String(); strings.Contains(out, "fix:") || strings.Contains(out, "Corefile") || !strings.Contains(out, want) {
+		t.Errorf("report:\n%s", out)
+	}
+}
+
+// Host names in what a person reads have no root dot; records (publish, remove) keep theirs.
+func TestHostNamesWithoutRootDot(t *testing.T) {
+	t.Parallel()
+	dotted := regexp.MustCompile(`[a-z0-9]\.example\.([^a-z0-9_*-]|$)`)
+	for name := range scenarios {
+		for _, tweak := range []func(*Config){nil, dnsOnly} {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				res := checkScenario(t, name, "user@companyb.example", tweak)
+				texts := []string{res.Prediction.Summary}
+				for _, s := range res.Steps {
+					texts = append(texts, s.Note)
+				}
+				for _, f := range res.Findings {
+					texts = append(texts, f.Message, f.Reason)
+				}
+				if res.Fix != nil {
+					texts = append(texts, res.Fix.Notes...)
+				}
+				for _, text := range texts {
+					if dotted.MatchString(text) {
+						t.Errorf("a host name with the root dot in %q", text)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,7 @@ func setupFixtures(dir string) func() {
 		ap("127.0.0.11:443"):  exchangeAddr,                                                          // the Exchange server, internal address
 		ap("127.0.0.20:443"):  serve(trusted.issue(now, "www.companyb.example")),                     // web site on the bare domain
 		ap("127.0.0.21:443"):  serve(trusted.issue(now, "companyb.example", "www.companyb.example")), // web site whose certificate covers it
+		ap("127.0.0.22:443"):  serve(trusted.issue(now, "www.webhost.example")),                      // a web host's own certificate
 		ap("127.0.0.30:443"):  serve(trusted.issue(now, "*.parking.example")),                        // where a wildcard points
 		ap("127.0.0.31:443"):  serve(rogue.issue(now, "autodiscover.companya.example")),
 		ap("127.0.0.32:443"):  serve(trusted.issue(now.Add(-72*time.Hour), "autodiscover.companya.example")),
@@ -203,6 +205,9 @@ type authServer struct {
 	noAA bool
 	// truncateUDP answers every UDP query with TC set and nothing else, so only TCP gets data (RFC 7766).
 	truncateUDP bool
+	// hide answers NXDOMAIN for these names and every name below them, whatever the data or a wildcard says,
+	// as the autodiscover plugin does for autodiscover.DOMAIN.
+	hide []string
 }
 
 func (s *authServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
@@ -228,6 +233,9 @@ func (s *authServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	name := q.Name
 	for range 8 {
 		answer, rcode := lookup(rrs, name, q.Qtype, s.entNXDOMAIN)
+		if slices.ContainsFunc(s.hide, func(h string) bool { return dns.IsSubDomain(h, name) }) {
+			answer, rcode = nil, dns.RcodeNameError
+		}
 		m.Answer = append(m.Answer, answer...)
 		m.Rcode = rcode
 		if len(answer) == 0 || answer[len(answer)-1].Header().Rrtype != dns.TypeCNAME || q.Qtype == dns.TypeCNAME {

@@ -143,7 +143,7 @@ func srvStep(ctx context.Context, cfg Config, r *resolver, domain string) Step {
 	s.Addresses = addrs
 	httpsStep(ctx, cfg, &s)
 	if s.Status == StatusNotResolved {
-		s.Note = "SRV target " + s.Name + " has no address"
+		s.Note = "SRV target " + hostname(s.Name) + " has no address"
 	}
 	return s
 }

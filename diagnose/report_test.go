@@ -11,6 +11,7 @@ func TestWriteText(t *testing.T) {
 	t.Parallel()
 	broken := checkScenario(t, "autodiscover-cname", "user@companyb.example", nil)
 	fixed := checkScenario(t, "fixed", "user@companyb.example", nil)
+	hidden := checkScenario(t, "wildcard-hidden", "user@companyb.example", nil)
 	tests := []struct {
 		name    string
 		results []Result
@@ -34,6 +35,11 @@ func TestWriteText(t *testing.T) {
 			"prediction: REDIRECT-PROMPT redirect prompt at step 4",
 			"    [" + RedirectServersKey + "]\n    \"autodiscover.companya.example\"=hex:\n",
 		}, []string{"fix:", "\x1b["}},
+		// A wildcard the server keeps from autodiscover.companyb.example is worth knowing, not fixing.
+		{"wildcard hidden", []Result{hidden}, false, []string{
+			"    INFO    wildcard-record (step 2): *.companyb.example answers for any name (",
+			"), but not for autodiscover.companyb.example\n",
+		}, []string{"fix:", "Corefile", "    ERROR ", "    WARNING "}},
 		{"colour", []Result{broken}, true, []string{"\x1b[31;1mWARNING\x1b[0m", "\x1b[31mERROR"}, nil},
 		{"two fixes share a Corefile", []Result{broken, broken}, false, []string{"Corefile for all 2 domains:"}, nil},
 	}

@@ -13,6 +13,7 @@ type scenario struct {
 	noSOA       bool
 	noAA        bool
 	truncateUDP bool
+	hide        []string // names the server answers NXDOMAIN for, as the autodiscover plugin does
 }
 
 var scenarios = map[string]scenario{
@@ -29,6 +30,19 @@ var scenarios = map[string]scenario{
 		"autodiscover.companyb.example. CNAME autodiscover.companya.example."})},
 	"wildcard": {external: records(companyA, []string{soaB, srvGood,
 		"*.companyb.example. A 127.0.0.30"})},
+	// The wildcard is still in the zone, but the server answers NXDOMAIN for autodiscover.companyb.example.
+	"wildcard-hidden": {external: records(companyA, []string{soaB, srvGood,
+		"*.companyb.example. A 127.0.0.30"}), hide: []string{"autodiscover.companyb.example."}},
+	// The wildcard's host accepts no connection on port 443: harmless until one does.
+	"wildcard-refused": {external: records(companyA, []string{soaB, srvGood,
+		"*.companyb.example. A 127.0.0.41"})},
+	// The bare domain and a leftover autodiscover record point at a web host, and there is no SRV record.
+	"web-host": {external: records(companyA, []string{soaB,
+		"companyb.example. A 127.0.0.22",
+		"autodiscover.companyb.example. A 127.0.0.22"})},
+	// A leftover CNAME to the mail server, and no SRV record: its certificate is the one that warns.
+	"autodiscover-cname-no-srv": {external: records(companyA, []string{soaB, apexNoAddress,
+		"autodiscover.companyb.example. CNAME autodiscover.companya.example."})},
 	"apex-web": {external: records(companyA, []string{soaB, srvGood,
 		"companyb.example. A 127.0.0.20"})},
 	"apex-covered": {external: records(companyA, []string{soaB, srvGood,
@@ -42,6 +56,12 @@ var scenarios = map[string]scenario{
 		"mail.companyb.example. CNAME autodiscover.companya.example."})},
 	"target-dot": {external: records(companyA, []string{soaB,
 		"_autodiscover._tcp.companyb.example. SRV 0 0 0 ."})},
+	// The SRV target is a host of its own, on the mail server's address but not on its certificate.
+	"target-not-on-certificate": {external: records(companyA, []string{soaB, apexNoAddress,
+		"_autodiscover._tcp.companyb.example. SRV 0 0 443 mail.companyb.example.",
+		"mail.companyb.example. A 127.0.0.10"})},
+	// The SRV target's address accepts no connection on port 443.
+	"target-closed": {external: []string{soaA, soaB, apexNoAddress, srvGood, "autodiscover.companya.example. A 127.0.0.41"}},
 	// Split horizon gone wrong: the target only has an internal address.
 	"target-internal-only": {
 		external: []string{soaA, soaB, srvGood},
@@ -75,7 +95,7 @@ var scenarios = map[string]scenario{
 func (sc scenario) start(t testing.TB) string {
 	t.Helper()
 	s := &authServer{external: zone(t, sc.external...), entNXDOMAIN: sc.entNXDOMAIN, noSOA: sc.noSOA, noAA: sc.noAA,
-		truncateUDP: sc.truncateUDP}
+		truncateUDP: sc.truncateUDP, hide: sc.hide}
 	if sc.internal != nil {
 		s.internal = zone(t, sc.internal...)
 	}

@@ -75,20 +75,3 @@ func TestJudge(t *testing.T) {
 		})
 	}
 }
-
-func TestChooseTarget(t *testing.T) {
-	tls := &TLSResult{Connected: true, Trusted: true, Names: []string{"*.companya.example", "webmail.companya.example",
-		"companyb.example", "Autodiscover.CompanyA.example"}}
-	res := Result{Domain: "companyb.example.", Steps: []Step{{Number: 1, TLS: tls}, {Number: 2}, {Number: 3}, {Number: 4}}}
-	if got := chooseTarget(Config{}, res); got != "autodiscover.companya.example." {
-		t.Errorf("got %s, want the autodiscover name on the certificate", got)
-	}
-	tls.Names = tls.Names[:3]
-	if got := chooseTarget(Config{}, res); got != "webmail.companya.example." {
-		t.Errorf("got %s, want the first usable name", got)
-	}
-	tls.Trusted = false
-	if got := chooseTarget(Config{}, res); got != TargetPlaceholder {
-		t.Errorf("got %s from an untrusted certificate", got)
-	}
-}

@@ -179,10 +179,19 @@ func (s *server) dig(t *testing.T, server string, args ...string) reply {
 // dig asks the nameserver at server and port.
 func dig(t *testing.T, server string, port int, args ...string) reply {
 	t.Helper()
+	r, err := tryDig(server, port, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// tryDig is dig for a server that may not answer yet.
+func tryDig(server string, port int, args ...string) (reply, error) {
 	argv := append([]string{"@" + server, "-p", fmt.Sprint(port), "+norecurse", "+time=2", "+tries=2", "+nocookie"}, args...)
 	out, err := exec.Command("dig", argv...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("dig %s: %v\n%s", strings.Join(argv, " "), err, out)
+		return reply{}, fmt.Errorf("dig %s: %v\n%s", strings.Join(argv, " "), err, out)
 	}
 	r := reply{raw: string(out), flags: map[string]bool{}}
 	if m := statusRE.FindStringSubmatch(r.raw); m != nil {
@@ -207,12 +216,12 @@ func dig(t *testing.T, server string, port int, args ...string) reply {
 		case section != nil:
 			rr, err := dns.NewRR(line)
 			if err != nil {
-				t.Fatalf("dig printed a record that does not parse: %q: %v", line, err)
+				return r, fmt.Errorf("dig printed a record that does not parse: %q: %v", line, err)
 			}
 			*section = append(*section, rr.String())
 		}
 	}
-	return r
+	return r, nil
 }
 
 // canonical returns records as miekg/dns prints them, for comparison with dig's.

@@ -88,7 +88,8 @@ remote-control:
 	secondary := func(args ...string) reply { return dig(t, "127.0.0.1", nsdPort, args...) }
 	eventually(t, "NSD transfers the three zones", func() bool {
 		for _, z := range []string{"companya.example", "companyb.example", "companyc.example"} {
-			if r := secondary(z, "SOA"); r.status != "NOERROR" || !r.flags["aa"] {
+			// NSD may not be listening yet.
+			if r, err := tryDig("127.0.0.1", nsdPort, z, "SOA"); err != nil || r.status != "NOERROR" || !r.flags["aa"] {
 				return false
 			}
 		}
