@@ -308,3 +308,38 @@ func TestMixed(t *testing.T) {
 		{q: "autodiscover.companyb.example A", status: "NXDOMAIN", negative: true},
 	}, nil)
 }
+
+// TestExampleBefore: the example zones as found, without the plugin, show the trouble, and
+// autodiscover-check says so; the example Corefile fixes it.
+func TestExampleBefore(t *testing.T) {
+	t.Parallel()
+	before, after := start(t, "corefile/Corefile.before"), start(t, "corefile/Corefile")
+	check(t, before, []query{
+		{q: "autodiscover.companyb.example A", status: "NOERROR", answer: []string{"autodiscover.companyb.example. 3600 IN A 198.51.100.20"}},
+		{q: "autodiscover.companyc.example A", status: "NOERROR", answer: []string{"autodiscover.companyc.example. 3600 IN A 198.51.100.30"}},
+		{q: "_autodiscover._tcp.companyb.example SRV", status: "NXDOMAIN", negative: true},
+	}, nil)
+
+	bin, err := checkBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		s    *server
+		exit int
+		want string
+	}{
+		{before, 1, "ERROR   autodiscover-record (step 2)"},
+		{after, 0, "step 4 would be tried (https://autodiscover.companya.example/Autodiscover/Autodiscover.xml)"},
+	} {
+		// -dns-only: the example's addresses are not on this machine, so nothing may connect to them.
+		out, err := exec.Command(bin, "-server", fmt.Sprintf("127.0.0.1:%d", tc.s.port), "-dns-only", "user@companyb.example").CombinedOutput()
+		exit := 0
+		if e, ok := err.(*exec.ExitError); ok {
+			exit = e.ExitCode()
+		}
+		if exit != tc.exit || !strings.Contains(string(out), tc.want) {
+			t.Errorf("autodiscover-check against port %d: exit %d, want %d, and %q in\n%s", tc.s.port, exit, tc.exit, tc.want, out)
+		}
+	}
+}
