@@ -38,51 +38,57 @@ func setup(c *caddy.Controller) error {
 	leak := errAt(c, a.line, "internal and external answers differ, but *cache* in this server block keys answers "+
 		"without the client's network and would hand one horizon's answer to the other: remove cache, "+
 		"or serve each horizon from its own server block with *view*")
-	c.OnStartup(func() error {
-		if a.horizons() && config.Handler("cache") != nil {
-			return plugin.Error(name, leak)
-		}
-		if a.file != "" {
-			l, err := a.readDomains(a.listed.Load())
-			if err != nil {
-				return plugin.Error(name, err)
-			}
-			a.listed.Store(l)
-			domainsListed.WithLabelValues(a.file).Set(float64(len(l.domains)))
-			if a.reload > 0 {
-				a.stop = make(chan struct{})
-				go a.watch(a.stop)
-			}
-		}
-		// Zone transfers of listed domains go through *transfer*, with this plugin as their
-		// source and the plugins after it as the source of the backend's records.
-		a.xfer, _ = config.Handler("transfer").(*transfer.Transfer)
-		after := false
-		for _, h := range config.Handlers() {
-			if tr, ok := h.(transfer.Transferer); ok && after {
-				a.backends = append(a.backends, tr)
-			}
-			after = after || h == plugin.Handler(a)
-		}
-		a.loaded.Store(true)
-		// A reload that changed the configuration changed every listed zone.
-		if a.changed {
-			a.notify(slices.Collect(maps.Keys(a.listed.Load().domains)))
-		}
-		return nil
-	})
-	c.OnShutdown(func() error {
-		if a.stop != nil {
-			close(a.stop)
-			a.stop = nil
-		}
-		return nil
-	})
+	c.OnStartup(func() error { return a.start(config, leak) })
+	c.OnShutdown(a.shutdown)
 
 	config.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		a.Next = next
 		return a
 	})
+	return nil
+}
+
+// start runs when the server block starts, on every reload too: it checks the chain, loads the
+// domains file, starts watching it, and finds the plugins that zone transfers need.
+func (a *Autodiscover) start(config *dnsserver.Config, leak error) error {
+	if a.horizons() && config.Handler("cache") != nil {
+		return plugin.Error(name, leak)
+	}
+	if a.file != "" {
+		l, err := a.readDomains(a.listed.Load())
+		if err != nil {
+			return plugin.Error(name, err)
+		}
+		a.listed.Store(l)
+		domainsListed.WithLabelValues(a.file).Set(float64(len(l.domains)))
+		if a.reload > 0 {
+			a.stop = make(chan struct{})
+			go a.watch(a.stop)
+		}
+	}
+	// Zone transfers of listed domains go through *transfer*, with this plugin as their
+	// source and the plugins after it as the source of the backend's records.
+	a.xfer, _ = config.Handler("transfer").(*transfer.Transfer)
+	after := false
+	for _, h := range config.Handlers() {
+		if tr, ok := h.(transfer.Transferer); ok && after {
+			a.backends = append(a.backends, tr)
+		}
+		after = after || h == plugin.Handler(a)
+	}
+	a.loaded.Store(true)
+	// A reload that changed the configuration changed every listed zone.
+	if a.changed {
+		a.notify(slices.Collect(maps.Keys(a.listed.Load().domains)))
+	}
+	return nil
+}
+
+func (a *Autodiscover) shutdown() error {
+	if a.stop != nil {
+		close(a.stop)
+		a.stop = nil
+	}
 	return nil
 }
 
