@@ -3,23 +3,12 @@ package autodiscover
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"os"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/miekg/dns"
 )
-
-// listing is the set of listed mail domains at one moment. It is never changed: a reload of
-// the domains file builds a new one and swaps it in whole, so a query sees one or the other.
-type listing struct {
-	// domains maps each listed domain to the time (Unix seconds) it has been listed since,
-	// 0 for the Corefile's own; a zone transfer's serial moves on when it changes.
-	domains map[string]uint32
-	file    fileVersion // the version of the domains file it holds
-}
 
 // fileVersion tells one version of a file from another without reading it.
 type fileVersion struct {
@@ -36,24 +25,13 @@ func versionOf(fi os.FileInfo) fileVersion {
 	return v
 }
 
-// domainOf returns the longest listed mail domain that is name or one of its ancestors, or "".
-// The cost is one map lookup per label, whatever the number of domains.
-func (l *listing) domainOf(name string) string {
-	for off, end := 0, false; !end; off, end = dns.NextLabel(name, off) {
-		if _, ok := l.domains[name[off:]]; ok {
-			return name[off:]
-		}
-	}
-	return ""
-}
-
 // inlineListing lists the Corefile's domains only.
 func (a *Autodiscover) inlineListing() *listing {
-	l := &listing{domains: make(map[string]uint32, len(a.inline))}
+	b := newBuilder(len(a.inline), 0)
 	for d := range a.inline {
-		l.domains[d] = 0
+		b.add(d, 0)
 	}
-	return l
+	return b.listing(fileVersion{})
 }
 
 // readDomains reads the domains file into a new listing on top of the Corefile's domains.
@@ -80,8 +58,10 @@ func (a *Autodiscover) readDomains(prev *listing) (*listing, error) {
 	}
 
 	since := uint32(after.ModTime().Unix())
-	l := &listing{domains: make(map[string]uint32, len(a.inline)+bytes.Count(data, []byte{'\n'})), file: versionOf(after)}
-	maps.Copy(l.domains, a.inlineListing().domains)
+	b := newBuilder(len(a.inline)+bytes.Count(data, []byte{'\n'}), len(data))
+	for d := range a.inline {
+		b.add(d, 0)
+	}
 	for n := 1; len(data) > 0; n++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -104,13 +84,19 @@ func (a *Autodiscover) readDomains(prev *listing) (*listing, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", a.file, n, err)
 		}
-		if _, dup := l.domains[d]; dup {
+		t := since
+		if before, ok := prev.since(d); ok && before != 0 {
+			t = before // listed before: its zones have not changed
+		}
+		if !b.add(d, t) {
 			return nil, fmt.Errorf("%s:%d: mail domain %q is listed twice", a.file, n, fields[0])
 		}
-		l.domains[d] = since
-		if t, ok := prev.domains[d]; ok && t != 0 {
-			l.domains[d] = t // listed before: its zones have not changed
-		}
+	}
+	l := b.listing(versionOf(after))
+	if l.len() > 100000 {
+		// Reading a long list leaves its size in garbage; give it back now rather than
+		// carry it until the heap has grown into it.
+		defer debug.FreeOSMemory()
 	}
 	if d, c := a.classifyIn(l, a.target); a.hosts[a.target] == "" && c != none && c != other && c != apex && c != hostENT {
 		return nil, fmt.Errorf("%s: mail domain %q would hide the SRV target %q", a.file, d, a.target)
@@ -134,27 +120,27 @@ func (a *Autodiscover) refresh() {
 		domainsFailures.WithLabelValues(a.file).Inc()
 		if msg := err.Error(); msg != a.lastErr {
 			a.lastErr = msg
-			log.Errorf("Keeping the %d domains loaded before: %v", len(prev.domains), err)
+			log.Errorf("Keeping the %d domains loaded before: %v", prev.len(), err)
 		}
 		return
 	}
 	a.lastErr = ""
 	a.listed.Store(l)
-	domainsListed.WithLabelValues(a.file).Set(float64(len(l.domains)))
-	log.Infof("Loaded %d mail domains from %s", len(l.domains), a.file)
+	domainsListed.WithLabelValues(a.file).Set(float64(l.len()))
+	log.Infof("Loaded %d mail domains from %s", l.len(), a.file)
 	a.notify(changed(prev, l))
 }
 
 // changed returns the domains whose zones differ between two listings: added or removed.
 func changed(prev, next *listing) []string {
 	var zones []string
-	for d := range next.domains {
-		if _, ok := prev.domains[d]; !ok {
+	for d := range next.all() {
+		if _, ok := prev.find(d); !ok {
 			zones = append(zones, d)
 		}
 	}
-	for d := range prev.domains {
-		if _, ok := next.domains[d]; !ok {
+	for d := range prev.all() {
+		if _, ok := next.find(d); !ok {
 			zones = append(zones, d)
 		}
 	}

@@ -54,11 +54,11 @@ func TestReadDomains(t *testing.T) {
 			t.Errorf("%q: %v", tc.data, err)
 			continue
 		}
-		if len(l.domains) != len(a.inline)+len(tc.want) {
-			t.Errorf("%q: %d domains, want %d", tc.data, len(l.domains), len(a.inline)+len(tc.want))
+		if l.len() != len(a.inline)+len(tc.want) {
+			t.Errorf("%q: %d domains, want %d", tc.data, l.len(), len(a.inline)+len(tc.want))
 		}
 		for _, d := range tc.want {
-			if _, ok := l.domains[d]; !ok {
+			if _, ok := l.find(d); !ok {
 				t.Errorf("%q: %s not listed", tc.data, d)
 			}
 		}
@@ -104,7 +104,7 @@ func TestRefresh(t *testing.T) {
 	write("sub.companyd.example\n")
 	a.refresh()
 	if a.domainOf("autodiscover.companyd.example.") != "" || a.domainOf("x.sub.companyd.example.") != "sub.companyd.example." {
-		t.Errorf("the new file was not loaded whole: %v", a.listed.Load().domains)
+		t.Errorf("the new file was not loaded whole: %q", a.listed.Load().names)
 	}
 	if got := changed(first, a.listed.Load()); len(got) != 2 {
 		t.Errorf("changed %v, want the removed and the added domain", got)

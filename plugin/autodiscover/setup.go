@@ -2,10 +2,8 @@ package autodiscover
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +58,7 @@ func (a *Autodiscover) start(config *dnsserver.Config, leak error) error {
 			return plugin.Error(name, err)
 		}
 		a.listed.Store(l)
-		domainsListed.WithLabelValues(a.file).Set(float64(len(l.domains)))
+		domainsListed.WithLabelValues(a.file).Set(float64(l.len()))
 		if a.reload > 0 {
 			a.stop = make(chan struct{})
 			go a.watch(a.stop)
@@ -79,7 +77,11 @@ func (a *Autodiscover) start(config *dnsserver.Config, leak error) error {
 	a.loaded.Store(true)
 	// A reload that changed the configuration changed every listed zone.
 	if a.changed {
-		a.notify(slices.Collect(maps.Keys(a.listed.Load().domains)))
+		var zones []string
+		for d := range a.listed.Load().all() {
+			zones = append(zones, d)
+		}
+		a.notify(zones)
 	}
 	return nil
 }

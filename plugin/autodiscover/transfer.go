@@ -44,7 +44,7 @@ func (a *Autodiscover) serveTransfer(ctx context.Context, state request.Request)
 // without the hidden ones and with the plugin's, or the plugin's own zone.
 func (a *Autodiscover) transfer(zone string, serial uint32, h horizon) (<-chan []dns.RR, error) {
 	l := a.listed.Load()
-	if _, ok := l.domains[zone]; !ok {
+	if _, ok := l.find(zone); !ok {
 		return nil, transfer.ErrNotAuthoritative
 	}
 	records, err := a.backendZone(zone)
@@ -141,7 +141,7 @@ func (a *Autodiscover) fronted(soa *dns.SOA) *dns.SOA {
 	if a.xfer == nil {
 		return soa
 	}
-	since, ok := a.listed.Load().domains[strings.ToLower(soa.Hdr.Name)]
+	since, ok := a.listed.Load().since(strings.ToLower(soa.Hdr.Name))
 	if !ok {
 		return soa
 	}

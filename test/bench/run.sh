@@ -1,10 +1,12 @@
 #!/bin/sh
 # Benchmark of the autodiscover plugin: queries per second with dnsperf, start-up time to
 # ready, and resident memory, for CoreDNS's whoami alone and for the plugin with 3,
-# 100,000 and 1,000,000 listed mail domains. See test/bench/README.md.
+# 100,000 and 1,000,000 listed mail domains; and, with 3 domains, one run per path of the
+# query mix (SRV, suppressed, certificate host, MX and NXDOMAIN pass-through), plus the
+# pass-through queries against the file zones without the plugin. See test/bench/README.md.
 #
-#   sh test/bench/run.sh                                  full run, about 5 minutes on 2 cores
-#   BENCH_SECONDS=3 BENCH_ROUNDS=1 sh test/bench/run.sh   smoke run, under a minute
+#   sh test/bench/run.sh                                  full run, about 7 minutes on 2 cores
+#   BENCH_SECONDS=3 BENCH_PATH_SECONDS=2 BENCH_ROUNDS=1 sh test/bench/run.sh   smoke run, under a minute
 #
 # Settings (environment):
 #   BENCH_SECONDS        length of each dnsperf run in seconds (20)
@@ -15,7 +17,9 @@
 #   BENCH_TIMEOUT        dnsperf -t, seconds before a query counts as lost (1)
 #   BENCH_QUERIES        lines in each query file (1000000)
 #   BENCH_SIZES          generated domains of the large scenarios ("100000 1000000")
-#   BENCH_SCENARIOS      which to run, of "whoami small large" (all)
+#   BENCH_SCENARIOS      which to run, of "whoami small paths large" (all)
+#   BENCH_PATH_SECONDS   length of each dnsperf run of the paths scenario (8)
+#   BENCH_PATH_ROUNDS    rounds the paths scenario takes part in, the first ones (BENCH_ROUNDS)
 #   BENCH_SERVER_CPU     core of the server (0)
 #   BENCH_CLIENT_CPU     core of dnsperf (1)
 #   BENCH_READY_TIMEOUT  seconds a server may take to be ready (300)
@@ -36,7 +40,9 @@ clients=${BENCH_CLIENTS:-4}
 qtimeout=${BENCH_TIMEOUT:-1}
 nqueries=${BENCH_QUERIES:-1000000}
 sizes=${BENCH_SIZES:-"100000 1000000"}
-scenarios=${BENCH_SCENARIOS:-"whoami small large"}
+scenarios=${BENCH_SCENARIOS:-"whoami small paths large"}
+path_seconds=${BENCH_PATH_SECONDS:-8}
+path_rounds=${BENCH_PATH_ROUNDS:-$rounds}
 server_cpu=${BENCH_SERVER_CPU:-0}
 client_cpu=${BENCH_CLIENT_CPU:-1}
 ready_timeout=${BENCH_READY_TIMEOUT:-300}
@@ -45,13 +51,15 @@ out=${BENCH_OUT:-test/bench/results.md}
 if [ "$(id -u)" = 0 ]; then niceness=${BENCH_NICE:--10}; else niceness=${BENCH_NICE:-0}; fi
 
 load0=$(cut -d ' ' -f 1-3 /proc/loadavg)
+start_s=$(date +%s)
 say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-for v in "$seconds" "$rounds" "$outstanding" "$clients" "$qtimeout" "$nqueries" "$server_cpu" "$client_cpu" "$ready_timeout" $sizes; do
+for v in "$seconds" "$rounds" "$path_seconds" "$path_rounds" "$outstanding" "$clients" "$qtimeout" "$nqueries" "$server_cpu" "$client_cpu" "$ready_timeout" $sizes; do
     case $v in '' | *[!0-9]*) die "settings must be whole numbers, got '$v'" ;; esac
 done
-[ "$seconds" -ge 1 ] && [ "$rounds" -ge 1 ] && [ "$nqueries" -ge 1 ] || die "BENCH_SECONDS, BENCH_ROUNDS and BENCH_QUERIES must be at least 1"
+[ "$seconds" -ge 1 ] && [ "$rounds" -ge 1 ] && [ "$nqueries" -ge 1 ] && [ "$path_seconds" -ge 1 ] && [ "$path_rounds" -ge 1 ] ||
+    die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_PATH_SECONDS, BENCH_PATH_ROUNDS and BENCH_QUERIES must be at least 1"
 case $niceness in '' | *[!0-9-]*) die "BENCH_NICE must be a number" ;; esac
 
 # --- tools ------------------------------------------------------------------------------
@@ -134,11 +142,15 @@ for n in $sizes; do
     [ "$n" -le "$largest" ] || largest=$n
 done
 
-# corefile FILE N PORT READYPORT: N = -1 for whoami alone, else the plugin with the 3
-# companies and N generated domains.
+# corefile FILE N PORT READYPORT: N = -1 for whoami alone, -2 for the three file zones
+# alone (no plugin), else the plugin with the 3 companies and N generated domains.
 corefile() {
-    if [ "$2" -lt 0 ]; then
+    if [ "$2" -eq -1 ]; then
         printf '.:%s {\n    whoami\n    ready 127.0.0.1:%s\n}\n' "$3" "$4" >"$1"
+        return
+    fi
+    if [ "$2" -eq -2 ]; then
+        { echo "example.:$3 {"; zones "$4"; } >"$1"
         return
     fi
     {
@@ -161,30 +173,66 @@ corefile() {
         internal_networks 192.168.0.0/16 10.0.0.0/8
         hide_apex companyb.example companyc.example
     }
+EOF
+        zones "$4"
+    } >"$1"
+}
+# zones READYPORT: the rest of a server block: the three file zones, ready, and the brace.
+zones() {
+    cat <<EOF
     file $work/db.companya.example companya.example
     file $work/db.companyb.example companyb.example
     file $work/db.companyc.example companyc.example
-    ready 127.0.0.1:$4
+    ready 127.0.0.1:$1
 }
 EOF
-    } >"$1"
 }
 
-# The scenarios, one per line: letter, name, generated domains (-1: whoami), query file.
+# The paths scenario: (b)'s query file split by path, each in (b)'s order. The names are
+# the generator's (gen/main.go): the SRV queries, the hidden autodiscover names of companyb
+# and companyc, the certificate host, the companies' MX, and the nx<n> names. Each path's
+# share of (b)'s file goes to queries-0.shares.
+case " $scenarios " in *" paths "*)
+    awk -v dir="$work" '
+        $2 == "SRV"                          { f = "srv" }
+        $1 ~ /^autodiscover\./ && $2 == "A"  { f = ($1 == "autodiscover.companya.example." ? "host" : "suppressed") }
+        $2 == "MX"                           { f = "mx" }
+        $1 ~ /^nx[0-9]+\./ && $2 == "A"      { f = "nx" }
+        {
+            if (f == "") { print "unexpected query in the mix: " $0 > "/dev/stderr"; exit 1 }
+            print > (dir "/queries-0-" f ".txt"); count[f]++; f = ""
+        }
+        END { for (f in count) printf "%s %.6f\n", f, count[f] / NR > (dir "/queries-0.shares") }' "$work/queries-0.txt" ||
+        die "could not split $work/queries-0.txt by path"
+    for p in srv suppressed host mx nx; do
+        [ -s "$work/queries-0-$p.txt" ] || die "no $p queries in $work/queries-0.txt"
+    done ;;
+esac
+
+# The scenarios, one per line: letter, name, generated domains (-1: whoami, -2: the file
+# zones alone), seconds per run, rounds it takes part in (the first ones), query file.
 : >"$work/scenarios"
 for s in $scenarios; do
     case $s in
     whoami) # whoami answers anything; it gets the query file of the largest scenario.
-        echo "a whoami -1 $work/queries-$largest.txt" >>"$work/scenarios" ;;
+        echo "a whoami -1 $seconds $rounds $work/queries-$largest.txt" >>"$work/scenarios" ;;
     small)
-        echo "b autodiscover-3 0 $work/queries-0.txt" >>"$work/scenarios" ;;
+        echo "b autodiscover-3 0 $seconds $rounds $work/queries-0.txt" >>"$work/scenarios" ;;
+    paths) # (b) one path at a time, then the pass-through paths on the file zones alone.
+        i=1
+        for p in srv suppressed host mx nx; do
+            echo "b$i autodiscover-3-$p 0 $path_seconds $path_rounds $work/queries-0-$p.txt" >>"$work/scenarios"
+            i=$((i + 1))
+        done
+        echo "b6 file-alone-mx -2 $path_seconds $path_rounds $work/queries-0-mx.txt" >>"$work/scenarios"
+        echo "b7 file-alone-nx -2 $path_seconds $path_rounds $work/queries-0-nx.txt" >>"$work/scenarios" ;;
     large)
         letters=cdefghijklmnopqrstuvwxyz
         for n in $sizes; do
-            echo "$(echo "$letters" | cut -c1) autodiscover-$((n + 3)) $n $work/queries-$n.txt" >>"$work/scenarios"
+            echo "$(echo "$letters" | cut -c1) autodiscover-$((n + 3)) $n $seconds $rounds $work/queries-$n.txt" >>"$work/scenarios"
             letters=$(echo "$letters" | cut -c2-)
         done ;;
-    *) die "unknown scenario '$s' in BENCH_SCENARIOS (whoami, small, large)" ;;
+    *) die "unknown scenario '$s' in BENCH_SCENARIOS (whoami, small, paths, large)" ;;
     esac
 done
 
@@ -194,11 +242,11 @@ rss() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 # /proc/PID/stat; the command name, field 2, has no spaces here).
 cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# run ROUND LETTER NAME N QUERYFILE: start the server, time it to ready, run dnsperf, stop it,
-# and add a line to $work/runs.
+# run ROUND LETTER NAME N SECONDS QUERYFILE: start the server, time it to ready, run dnsperf
+# for SECONDS, stop it, and add a line to $work/runs.
 : >"$work/runs"
 run() {
-    round=$1 letter=$2 name=$3 n=$4 queries=$5
+    round=$1 letter=$2 name=$3 n=$4 secs=$5 queries=$6
     tag=$name.$round
     port=$("$gen" port)
     rport=$("$gen" port)
@@ -216,8 +264,8 @@ run() {
     rss_ready=$(rss "$server_pid")
 
     cpu0=$(cputicks "$server_pid")
-    timeout $((seconds + qtimeout + 60)) nice -n "$niceness" taskset -c "$client_cpu" dnsperf -m udp -s 127.0.0.1 -p "$port" \
-        -d "$queries" -l "$seconds" -q "$outstanding" -c "$clients" -T 1 -t "$qtimeout" \
+    timeout $((secs + qtimeout + 60)) nice -n "$niceness" taskset -c "$client_cpu" dnsperf -m udp -s 127.0.0.1 -p "$port" \
+        -d "$queries" -l "$secs" -q "$outstanding" -c "$clients" -T 1 -t "$qtimeout" \
         >"$work/$tag.dnsperf.txt" 2>&1 &
     perf_pid=$!
     wait "$perf_pid" || { cat "$work/$tag.dnsperf.txt" >&2; die "$name: dnsperf failed"; }
@@ -253,8 +301,8 @@ run() {
 cp "$work/scenarios" "$work/order"
 r=1
 while [ "$r" -le "$rounds" ]; do
-    while read -r letter name n queries <&3; do
-        run "$r" "$letter" "$name" "$n" "$queries" 3<&-
+    while read -r letter name n secs runs queries <&3; do
+        [ "$r" -gt "$runs" ] || run "$r" "$letter" "$name" "$n" "$secs" "$queries" 3<&-
     done 3<"$work/order"
     { tail -n +2 "$work/order"; head -n 1 "$work/order"; } >"$work/order.next"
     mv "$work/order.next" "$work/order"
@@ -263,9 +311,12 @@ done
 
 # --- the table: per scenario, the median of its rounds ---------------------------------------
 cpu_model=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+elapsed=$(($(date +%s) - start_s))
+paths_note=
+case " $scenarios " in *" paths "*) paths_note=" The per-path rows (b1) to (b7): $path_rounds round(s) of ${path_seconds} s." ;; esac
 {
     echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), nproc $(nproc), ${cpu_model:-unknown CPU}; $(go version | awk '{ print $3 }'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- plugin cmd 2>/dev/null || echo ' + local changes in plugin/ or cmd/')."
-    echo "Server on core $server_cpu with GOMAXPROCS=1, dnsperf on core $client_cpu, both at nice $niceness; UDP, $rounds round(s) of ${seconds} s per scenario, dnsperf -q $outstanding -c $clients -t $qtimeout, $nqueries queries per file; the large scenarios list their domains: $domains_mode. Load average before the run: $load0."
+    echo "Server on core $server_cpu with GOMAXPROCS=1, dnsperf on core $client_cpu, both at nice $niceness; UDP, $rounds round(s) of ${seconds} s per scenario, dnsperf -q $outstanding -c $clients -t $qtimeout, $nqueries queries per file; the large scenarios list their domains: $domains_mode.$paths_note Load average before the run: $load0. Total time $((elapsed / 60)) min $((elapsed % 60)) s."
     echo "Each cell is the median over the rounds (QPS range: lowest and highest round); Lost is the total."
     echo
     echo "| Scenario | Listed domains | QPS | QPS range | % of whoami | Avg latency (ms) | Lost | Server CPU | Queries per CPU-second | % of whoami per CPU-second | Ready (ms) | RSS ready (MiB) | RSS after run (MiB) |"
@@ -297,13 +348,56 @@ cpu_model=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev
                     median(s, 8), median(s, 9), median(s, 10)
             }
         }' "$work/runs"
+    # The per-path rows put back together: with the share s of each path in (b)'s query file
+    # and its cost 1/rate, (b) should cost the sum of s/rate per query.
+    [ ! -f "$work/queries-0.shares" ] || awk -F '\t' '
+        function median(key, col,    v, k, i, j, t) {
+            k = 0
+            for (i = 1; i <= cnt[key]; i++) v[++k] = val[key, i, col] + 0
+            for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+            return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+        }
+        FILENAME ~ /shares$/ { split($0, f, " "); share[f[1]] = f[2]; next }
+        { cnt[$1]++; val[$1, cnt[$1], 4] = $4; val[$1, cnt[$1], 12] = $12 }
+        function find(re,    k) { for (k in cnt) if (k ~ re) return k; return "" }
+        END {
+            # The pass-through paths with the plugin in front of file, and without it.
+            for (p = 1; p <= split("mx nx", pt, " "); p++) {
+                a = find("^[(]b[0-9][)] autodiscover-3-" pt[p] "$"); b = find("^[(]b[0-9][)] file-alone-" pt[p] "$")
+                if (a != "" && b != "" && median(b, 4) > 0 && median(b, 12) > 0)
+                    pass = sprintf("%s %s at %.0f %% of %s (%.0f %% per CPU-second)", (pass ? pass ";" : ""), a, 100 * median(a, 4) / median(b, 4), b,
+                        100 * median(a, 12) / median(b, 12))
+            }
+            if (pass) printf "\nPass-through with and without the plugin in front of the file zones:%s.\n", pass
+            if (!(("(b) autodiscover-3") in cnt)) exit
+            np = split("srv suppressed host mx nx", paths, " ")
+            for (i = 1; i <= np; i++) {
+                p = paths[i]; key = ""
+                for (k in cnt) if (k ~ ("^[(]b[0-9][)] autodiscover-3-" p "$")) key = k
+                if (key == "" || median(key, 4) <= 0 || median(key, 12) <= 0) exit
+                cost += share[p] / median(key, 4); cpu += share[p] / median(key, 12)
+                list = list sprintf("%s%.1f %% %s", (list ? ", " : ""), 100 * share[p], p)
+            }
+            if (cost <= 0) exit
+            printf "\n(b1) to (b5) weighted by their shares of (b)'"'"'s query file (%s) predict (b) at %.0f QPS and %.0f queries per CPU-second; (b) measured %.0f and %.0f.\n",
+                list, 1 / cost, 1 / cpu, median("(b) autodiscover-3", 4), median("(b) autodiscover-3", 12)
+        }' "$work/queries-0.shares" "$work/runs"
     echo
     echo "Response codes (round 1):"
     echo
     awk -F '\t' '$3 == 1 { printf "- %s: %s\n", $1, $13 }' "$work/runs"
-    # The mix asks for names that exist or are hidden: only NOERROR and NXDOMAIN are expected.
-    awk -F '\t' '$13 ~ /REFUSED|SERVFAIL|FORMERR|NOTIMP/ && !seen[$1]++ { bad = bad (bad ? ", " : "") $1 }
-        END { if (bad) printf "\nUnexpected response codes (the mix expects only NOERROR and NXDOMAIN) in: %s.\n", bad }' "$work/runs"
+    # The mix asks for names that exist or are hidden: only NOERROR and NXDOMAIN are expected;
+    # each single path has one code.
+    awk -F '\t' '
+        { want = "NOERROR|NXDOMAIN" }
+        $1 ~ /-(srv|host|mx)$/     { want = "NOERROR" }
+        $1 ~ /-(suppressed|nx)$/   { want = "NXDOMAIN" }
+        {
+            codes = $13; gsub(/ [0-9]+ \([0-9.]+%\)/, "", codes); n = split(codes, c, /, */)
+            for (i = 1; i <= n; i++)
+                if (c[i] !~ ("^(" want ")$") && !seen[$1]++) bad = bad (bad ? ", " : "") $1 " (" c[i] ", expected " want ")"
+        }
+        END { if (bad) printf "\nUnexpected response codes in: %s.\n", bad }' "$work/runs"
 } >"$work/table.md"
 
 mkdir -p "$(dirname "$out")"

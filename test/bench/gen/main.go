@@ -1,9 +1,14 @@
-// Command gen writes the benchmark's inputs and helps run.sh measure the server.
+// Command gen writes the benchmark's inputs and helps run.sh and reload.sh measure the server.
 //
 //	gen domains -n N -out FILE                   the listed mail domains d0000001.example ..., one per line
+//	gen domains -n N -from F -out FILE           ... d<F>.example to d<F+N-1>.example instead
 //	gen queries -n N -count C -seed S -out FILE  a dnsperf query file over the 3 company domains and N generated ones
 //	gen port                                     a port free on 127.0.0.1 for both UDP and TCP
 //	gen wait -url URL -since NS -timeout D       poll URL until it answers 200; print the milliseconds since NS
+//	gen stamp                                    copy standard input to standard output, each line after
+//	                                             the Unix time it arrived, in seconds with microseconds
+//	gen ask -server ADDR -name NAME -type TYPE   one query over UDP; print the response code, the number of
+//	                                             answer records and the TTL of the first (0 without any)
 //
 // The query mix, in percent of the lines:
 //
@@ -25,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // companies have zone files (written by run.sh) and are listed in every scenario but (a).
@@ -47,6 +54,10 @@ func main() {
 		err = port()
 	case "wait":
 		err = wait(os.Args[2:])
+	case "stamp":
+		err = stamp()
+	case "ask":
+		err = ask(os.Args[2:])
 	default:
 		usage()
 	}
@@ -57,7 +68,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gen domains|queries|port|wait [flags]")
+	fmt.Fprintln(os.Stderr, "usage: gen domains|queries|port|wait|stamp|ask [flags]")
 	os.Exit(2)
 }
 
@@ -67,11 +78,12 @@ func generated(i int) string { return fmt.Sprintf("d%07d.example.", i) }
 func domains(args []string) error {
 	fs := flag.NewFlagSet("domains", flag.ExitOnError)
 	n := fs.Int("n", 0, "number of generated domains")
+	from := fs.Int("from", 1, "number of the first generated domain")
 	out := fs.String("out", "", "output file")
 	fs.Parse(args)
 	return write(*out, func(w *bufio.Writer) {
 		fmt.Fprintf(w, "# %d generated mail domains for the benchmark\n", *n)
-		for i := 1; i <= *n; i++ {
+		for i := *from; i < *from+*n; i++ {
 			w.WriteString(strings.TrimSuffix(generated(i), "."))
 			w.WriteByte('\n')
 		}
@@ -186,4 +198,53 @@ func wait(args []string) error {
 		}
 	}
 	return fmt.Errorf("%s did not answer 200 within %s", *url, *timeout)
+}
+
+// stamp copies standard input to standard output line by line, each line after the time it
+// was read: reload.sh puts the server's log on a time line with dnsperf's statistics.
+func stamp() error {
+	in := bufio.NewReaderSize(os.Stdin, 1<<16)
+	for {
+		line, err := in.ReadString('\n')
+		if line != "" {
+			now := time.Now()
+			if !strings.HasSuffix(line, "\n") {
+				line += "\n"
+			}
+			if _, werr := fmt.Fprintf(os.Stdout, "%d.%06d %s", now.Unix(), now.Nanosecond()/1000, line); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			return nil // io.EOF, or the writer went away
+		}
+	}
+}
+
+// ask sends one query and prints what reload.sh checks after the run: that the last
+// configuration and domains file serve.
+func ask(args []string) error {
+	fs := flag.NewFlagSet("ask", flag.ExitOnError)
+	server := fs.String("server", "", "address of the server, such as 127.0.0.1:53")
+	name := fs.String("name", "", "query name")
+	typ := fs.String("type", "A", "query type")
+	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
+	fs.Parse(args)
+	t, ok := dns.StringToType[strings.ToUpper(*typ)]
+	if !ok || *server == "" || *name == "" {
+		return fmt.Errorf("ask needs -server, -name and a known -type")
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(*name), t)
+	c := &dns.Client{Net: "udp", Timeout: *timeout}
+	r, _, err := c.Exchange(m, *server)
+	if err != nil {
+		return err
+	}
+	ttl := uint32(0)
+	if len(r.Answer) > 0 {
+		ttl = r.Answer[0].Header().Ttl
+	}
+	fmt.Println(dns.RcodeToString[r.Rcode], len(r.Answer), ttl)
+	return nil
 }
