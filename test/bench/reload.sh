@@ -45,6 +45,7 @@ if [ "$(id -u)" = 0 ]; then niceness=${RELOAD_NICE:--10}; else niceness=${RELOAD
 
 say() { echo "reload: $*" >&2; }
 die() { say "$*"; exit 1; }
+. test/bench/lib.sh
 
 for v in "$ndomains" "$seconds" "$qps" "$qtimeout" "$outstanding" "$clients" "$churn" "$domains_every" "$corefile_every" "$settle" "$ready_timeout"; do
     case $v in '' | *[!0-9]*) die "settings must be whole numbers, got '$v'" ;; esac
@@ -59,15 +60,7 @@ case $niceness in '' | *[!0-9-]*) die "RELOAD_NICE must be a number" ;; esac
 nqueries=$((qps * seconds))
 
 # --- tools ------------------------------------------------------------------------------
-if ! command -v dnsperf >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        say "installing dnsperf"
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf >/dev/null; } ||
-            die "could not install dnsperf: run 'sudo apt-get install dnsperf' and try again"
-    else
-        die "the test needs dnsperf: run 'sudo apt-get install dnsperf' (Debian/Ubuntu) and try again"
-    fi
-fi
+need_dnsperf
 for tool in timeout nice mkfifo go awk date; do
     command -v "$tool" >/dev/null 2>&1 || die "the test needs $tool (timeout, nice, mkfifo: coreutils)"
 done
@@ -78,14 +71,6 @@ server_pid=
 stamp_pid=
 perf_pid=
 changer_pid=
-stop() { # PID: TERM, up to 10 s to exit, then KILL
-    [ -n "$1" ] || return 0
-    kill -TERM "$1" 2>/dev/null || return 0
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     stop "$changer_pid"
     stop "$perf_pid"
@@ -105,19 +90,7 @@ go build -o "$work/autodiscover-dns" ./cmd/autodiscover-dns
 go build -o "$work/gen" ./test/bench/gen
 gen=$work/gen
 
-for company in companya companyb companyc; do
-    cat >"$work/db.$company.example" <<EOF
-\$ORIGIN $company.example.
-\$TTL 3600
-@             SOA   ns1.companya.example. hostmaster.companya.example. 2026112401 7200 1800 1209600 300
-@             NS    ns1.companya.example.
-@             MX    10 webmail.companya.example.
-@             TXT   "v=spf1 include:companya.example -all"
-@             A     198.51.100.20
-www           A     198.51.100.20
-autodiscover  A     198.51.100.20
-EOF
-done
+write_zones "$work"
 
 say "generating $ndomains domains and $nqueries queries"
 # The queried domains d0000001 ... are in every version of the domains file; the churn is

@@ -23,9 +23,8 @@
 #   BENCH_SERVER_CPU     core of the server (0)
 #   BENCH_CLIENT_CPU     core of dnsperf (1)
 #   BENCH_READY_TIMEOUT  seconds a server may take to be ready (300)
-#   BENCH_DOMAINS        how the large scenarios list their domains: file ('domains FILE'),
-#                        inline (one long autodiscover line), or auto (file when the plugin
-#                        has 'domains', else inline)
+#   BENCH_DOMAINS        how the large scenarios list their domains: file ('domains FILE',
+#                        the default) or inline (one long autodiscover line)
 #   BENCH_NICE           niceness of the server and dnsperf (-10 as root, else 0), so that other
 #                        work on the machine disturbs them less
 #   BENCH_OUT            where the results table goes (test/bench/results.md)
@@ -46,7 +45,7 @@ path_rounds=${BENCH_PATH_ROUNDS:-$rounds}
 server_cpu=${BENCH_SERVER_CPU:-0}
 client_cpu=${BENCH_CLIENT_CPU:-1}
 ready_timeout=${BENCH_READY_TIMEOUT:-300}
-domains_mode=${BENCH_DOMAINS:-auto}
+domains_mode=${BENCH_DOMAINS:-file}
 out=${BENCH_OUT:-test/bench/results.md}
 if [ "$(id -u)" = 0 ]; then niceness=${BENCH_NICE:--10}; else niceness=${BENCH_NICE:-0}; fi
 
@@ -54,6 +53,7 @@ load0=$(cut -d ' ' -f 1-3 /proc/loadavg)
 start_s=$(date +%s)
 say() { echo "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
+. test/bench/lib.sh
 
 for v in "$seconds" "$rounds" "$path_seconds" "$path_rounds" "$outstanding" "$clients" "$qtimeout" "$nqueries" "$server_cpu" "$client_cpu" "$ready_timeout" $sizes; do
     case $v in '' | *[!0-9]*) die "settings must be whole numbers, got '$v'" ;; esac
@@ -63,15 +63,7 @@ done
 case $niceness in '' | *[!0-9-]*) die "BENCH_NICE must be a number" ;; esac
 
 # --- tools ------------------------------------------------------------------------------
-if ! command -v dnsperf >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        say "installing dnsperf"
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf >/dev/null; } ||
-            die "could not install dnsperf: run 'sudo apt-get install dnsperf' and try again"
-    else
-        die "the benchmark needs dnsperf: run 'sudo apt-get install dnsperf' (Debian/Ubuntu) and try again"
-    fi
-fi
+need_dnsperf
 for tool in taskset timeout nice getconf go awk date; do
     command -v "$tool" >/dev/null 2>&1 ||
         die "the benchmark needs $tool (taskset: 'apt-get install util-linux'; timeout, nice: coreutils; getconf: libc-bin)"
@@ -86,14 +78,6 @@ clk_tck=$(getconf CLK_TCK)
 work=$(mktemp -d "${TMPDIR:-/tmp}/autodiscover-bench.XXXXXX")
 server_pid=
 perf_pid=
-stop() { # PID: TERM, up to 10 s to exit, then KILL
-    [ -n "$1" ] || return 0
-    kill -TERM "$1" 2>/dev/null || return 0
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     stop "$perf_pid"
     stop "$server_pid"
@@ -111,27 +95,10 @@ go build -o "$work/autodiscover-dns" ./cmd/autodiscover-dns
 go build -o "$work/gen" ./test/bench/gen
 gen=$work/gen
 
-if [ "$domains_mode" = auto ]; then
-    if grep -q '"domains"' plugin/autodiscover/setup.go 2>/dev/null; then domains_mode=file; else domains_mode=inline; fi
-fi
-case $domains_mode in file | inline) ;; *) die "BENCH_DOMAINS must be file, inline or auto" ;; esac
+case $domains_mode in file | inline) ;; *) die "BENCH_DOMAINS must be file or inline" ;; esac
 
 # --- inputs -----------------------------------------------------------------------------
-# The pass-through backend: three small zones. Their autodiscover records are what the
-# plugin hides; their MX records are what the plugin passes through.
-for company in companya companyb companyc; do
-    cat >"$work/db.$company.example" <<EOF
-\$ORIGIN $company.example.
-\$TTL 3600
-@             SOA   ns1.companya.example. hostmaster.companya.example. 2026112401 7200 1800 1209600 300
-@             NS    ns1.companya.example.
-@             MX    10 webmail.companya.example.
-@             TXT   "v=spf1 include:companya.example -all"
-@             A     198.51.100.20
-www           A     198.51.100.20
-autodiscover  A     198.51.100.20
-EOF
-done
+write_zones "$work"
 
 say "generating the domains and $nqueries queries per scenario"
 "$gen" queries -n 0 -count "$nqueries" -seed 1 -out "$work/queries-0.txt"
