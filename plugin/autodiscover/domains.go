@@ -25,14 +25,18 @@ func versionOf(fi os.FileInfo) fileVersion {
 	return v
 }
 
-// inlineListing lists the Corefile's domains only.
-func (a *Autodiscover) inlineListing() *listing {
-	b := newBuilder(len(a.inline), 0)
+// builder starts a listing with the Corefile's domains, room for capacity more, and size
+// bytes of their names.
+func (a *Autodiscover) builder(capacity, size int) *builder {
+	b := newBuilder(len(a.inline)+capacity, size)
 	for d := range a.inline {
 		b.add(d, 0)
 	}
-	return b.listing(fileVersion{})
+	return b
 }
+
+// inlineListing lists the Corefile's domains only.
+func (a *Autodiscover) inlineListing() *listing { return a.builder(0, 0).listing(fileVersion{}) }
 
 // readDomains reads the domains file into a new listing on top of the Corefile's domains.
 // The file has one domain per line; '#' starts a comment. Any bad line rejects the whole
@@ -58,10 +62,7 @@ func (a *Autodiscover) readDomains(prev *listing) (*listing, error) {
 	}
 
 	since := uint32(after.ModTime().Unix())
-	b := newBuilder(len(a.inline)+bytes.Count(data, []byte{'\n'}), len(data))
-	for d := range a.inline {
-		b.add(d, 0)
-	}
+	b := a.builder(bytes.Count(data, []byte{'\n'}), len(data))
 	for n := 1; len(data) > 0; n++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -98,7 +99,7 @@ func (a *Autodiscover) readDomains(prev *listing) (*listing, error) {
 		// carry it until the heap has grown into it.
 		defer debug.FreeOSMemory()
 	}
-	if d, c := a.classifyIn(l, a.target); a.hosts[a.target] == "" && c != none && c != other && c != apex && c != hostENT {
+	if d, c := a.classifyIn(l, a.target); c.whole() {
 		return nil, fmt.Errorf("%s: mail domain %q would hide the SRV target %q", a.file, d, a.target)
 	}
 	return l, nil

@@ -285,7 +285,7 @@ func (a *Autodiscover) check(c *caddy.Controller, at func(string) int, hosts []s
 		return errAt(c, at("hosts"), "'hosts' without 'external' or 'internal' addresses to answer them with")
 	}
 	if !addressed {
-		if d, class := a.classify(a.target); class == suppressed || class == srvName || class == srvBelow {
+		if d, class := a.classify(a.target); class.whole() {
 			return errAt(c, at("target"), "target %q would be hidden by this plugin in mail domain %q: give its addresses with 'external'/'internal'", a.target, d)
 		}
 		return nil
@@ -303,7 +303,7 @@ func (a *Autodiscover) check(c *caddy.Controller, at func(string) int, hosts []s
 		if h == d {
 			return errAt(c, line, "%q is a listed mail domain's apex: give its addresses in the zone, not as a certificate host", h)
 		}
-		if _, class := a.classify(h); class == srvName || class == srvBelow || class == tcpName {
+		if _, class := a.classify(h); class.whole() && class != suppressed {
 			return errAt(c, line, "%q is a name this plugin synthesizes and cannot also be a host", h)
 		}
 		a.hosts[h] = d

@@ -61,16 +61,20 @@ func (a *Autodiscover) classifyIn(l *listing, name string) (string, class) {
 // owns reports whether the plugin answers qtype at a name of class c itself, so that
 // a backend's records of that name and type must never reach the client.
 func (a *Autodiscover) owns(d string, c class, qtype uint16) bool {
-	switch c {
-	case srvName, srvBelow, tcpName, suppressed:
+	switch {
+	case c.whole():
 		return true
-	case apex:
+	case c == apex:
 		return a.hidesApex(d) && apexAddress(qtype)
-	case host:
+	case c == host:
 		return qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeCNAME || qtype == dns.TypeANY
 	}
 	return false
 }
+
+// whole reports whether the plugin owns a name of class c at every type, so that nothing of
+// a backend's there is seen, and it cannot be a host with addresses.
+func (c class) whole() bool { return c == srvName || c == srvBelow || c == tcpName || c == suppressed }
 
 func (a *Autodiscover) hidesApex(d string) bool {
 	if !a.hideApex {
