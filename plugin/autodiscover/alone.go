@@ -19,9 +19,7 @@ func (a *Autodiscover) alone(state request.Request, d string, c class) *dns.Msg 
 		soa.Hdr.Name = qname
 		m.Answer = []dns.RR{soa}
 	case c == apex && state.QType() == dns.TypeNS:
-		for _, ns := range a.ns {
-			m.Answer = append(m.Answer, &dns.NS{Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: a.ttl}, Ns: ns})
-		}
+		m.Answer = a.nsRecords(qname)
 	case c == other:
 		m.Rcode = dns.RcodeNameError
 	}
@@ -29,4 +27,13 @@ func (a *Autodiscover) alone(state request.Request, d string, c class) *dns.Msg 
 		m.Ns = []dns.RR{negative(qname, a.ownSOA(d))} // the backend has no SOA, or it would have answered
 	}
 	return m
+}
+
+// nsRecords are the NS records of a domain served alone, owned by apex.
+func (a *Autodiscover) nsRecords(apex string) []dns.RR {
+	rrs := make([]dns.RR, len(a.ns))
+	for i, ns := range a.ns {
+		rrs[i] = &dns.NS{Hdr: dns.RR_Header{Name: apex, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: a.ttl}, Ns: ns}
+	}
+	return rrs
 }

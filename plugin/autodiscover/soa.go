@@ -132,8 +132,13 @@ func spelled(qname, canonical string) string {
 // reload that changes nothing keeps the serial and one that changes anything raises it.
 var serials = struct {
 	sync.Mutex
-	m map[string][2]uint64 // server block keys -> {content hash, serial}
-}{m: map[string][2]uint64{}}
+	m map[string]blockSerial // server block keys -> the last configuration
+}{m: map[string]blockSerial{}}
+
+type blockSerial struct {
+	content uint64 // fingerprint of the configuration
+	serial  uint32
+}
 
 // serialFor returns the SOA serial for a configuration: the time it was first seen, or
 // one more than the previous serial when the clock has not moved past it (RFC 1982). It also
@@ -142,14 +147,14 @@ func serialFor(block string, content uint64) (uint32, bool) {
 	serials.Lock()
 	defer serials.Unlock()
 	prev, seen := serials.m[block]
-	if seen && prev[0] == content {
-		return uint32(prev[1]), false
+	if seen && prev.content == content {
+		return prev.serial, false
 	}
 	serial := uint32(time.Now().Unix())
-	if seen && int32(serial-uint32(prev[1])) <= 0 {
-		serial = uint32(prev[1]) + 1
+	if seen && !newer(serial, prev.serial) {
+		serial = prev.serial + 1
 	}
-	serials.m[block] = [2]uint64{content, uint64(serial)}
+	serials.m[block] = blockSerial{content: content, serial: serial}
 	return serial, seen
 }
 

@@ -22,8 +22,9 @@ func (a *Autodiscover) filter(ctx context.Context, state request.Request, m *dns
 	m.Answer, hidden = a.strip(m.Answer)
 	m.Extra, _ = a.strip(m.Extra)
 	if hidden {
-		a.count(ctx, state.Name(), kindSuppressed, a.horizonOf(state.W))
-		a.chase(ctx, state, m)
+		h := a.horizonOf(state.W)
+		a.count(ctx, state.Name(), kindSuppressed, h)
+		a.chase(ctx, state, m, h)
 	}
 
 	// Backends such as *file* answer ANY with no records at all; RFC 8482 section 4.2 wants
@@ -39,7 +40,7 @@ func (a *Autodiscover) filter(ctx context.Context, state request.Request, m *dns
 // chase completes an answer that strip emptied or cut short. When a CNAME in the backend's
 // zone led to one of the plugin's names, whose records the backend added, it answers for
 // that name as a query for it would be answered.
-func (a *Autodiscover) chase(ctx context.Context, state request.Request, m *dns.Msg) {
+func (a *Autodiscover) chase(ctx context.Context, state request.Request, m *dns.Msg, h horizon) {
 	target := chainEnd(m.Answer)
 	if target == "" {
 		if len(m.Answer) == 0 {
@@ -52,7 +53,7 @@ func (a *Autodiscover) chase(ctx context.Context, state request.Request, m *dns.
 		return
 	}
 	before := len(m.Answer)
-	a.synthesize(m, target, state.QType(), c, a.horizonOf(state.W))
+	a.synthesize(m, target, state.QType(), c, h)
 	if len(m.Answer) == before {
 		m.Ns = []dns.RR{a.zoneSOA(ctx, state.W, target, d)}
 	}
@@ -80,26 +81,24 @@ func (a *Autodiscover) strip(rrs []dns.RR) ([]dns.RR, bool) {
 // negative answer, the TTL that RFC 2308 section 3 asks for, as the plugin's own answers do.
 func (a *Autodiscover) soas(m *dns.Msg) {
 	negative := len(m.Answer) == 0 || m.Rcode != dns.RcodeSuccess
-	fix := func(rr dns.RR, capTTL bool) dns.RR {
-		soa, ok := rr.(*dns.SOA)
-		if !ok {
-			return nil
-		}
-		cp := a.fronted(soa)
-		if capTTL && cp.Hdr.Ttl > cp.Minttl {
-			if cp == soa {
-				c := *soa
-				cp = &c
+	fix := func(capTTL bool) func(dns.RR) dns.RR {
+		return func(rr dns.RR) dns.RR {
+			soa, ok := rr.(*dns.SOA)
+			if !ok {
+				return nil
 			}
-			cp.Hdr.Ttl = cp.Minttl
+			cp := *a.fronted(soa)
+			if capTTL {
+				cp.Hdr.Ttl = min(cp.Hdr.Ttl, cp.Minttl)
+			}
+			if cp == *soa {
+				return nil
+			}
+			return &cp
 		}
-		if cp == soa {
-			return nil
-		}
-		return cp
 	}
-	m.Answer = rewrite(m.Answer, func(rr dns.RR) dns.RR { return fix(rr, false) })
-	m.Ns = rewrite(m.Ns, func(rr dns.RR) dns.RR { return fix(rr, negative) })
+	m.Answer = rewrite(m.Answer, fix(false))
+	m.Ns = rewrite(m.Ns, fix(negative))
 }
 
 // spell gives the backend's records owned by the query name the client's spelling of it

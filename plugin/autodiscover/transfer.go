@@ -56,9 +56,7 @@ func (a *Autodiscover) transfer(zone string, serial uint32, h horizon) (<-chan [
 	var body []dns.RR
 	if records == nil {
 		soa = a.ownSOA(zone)
-		for _, ns := range a.ns {
-			body = append(body, &dns.NS{Hdr: dns.RR_Header{Name: zone, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: a.ttl}, Ns: ns})
-		}
+		body = a.nsRecords(zone)
 	} else {
 		soa = a.fronted(records[0].(*dns.SOA))
 		wildcard := false
