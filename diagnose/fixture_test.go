@@ -1,15 +1,9 @@
 package diagnose
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autodiscover-dns/autodiscover/internal/testpki"
 
 	"github.com/miekg/dns"
 )
@@ -51,10 +47,10 @@ func TestMain(m *testing.M) {
 }
 
 func setupFixtures(dir string) func() {
-	trusted := newCA("Autodiscover Test CA")
-	rogue := newCA("Rogue Test CA")
+	trusted := testpki.NewCA("Autodiscover Test CA")
+	rogue := testpki.NewCA("Rogue Test CA")
 	fx.caFile = filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(fx.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: trusted.cert.Raw}), 0o600); err != nil {
+	if err := os.WriteFile(fx.caFile, trusted.PEM(), 0o600); err != nil {
 		panic(err)
 	}
 	roots, err := LoadRoots(fx.caFile)
@@ -64,7 +60,7 @@ func setupFixtures(dir string) func() {
 	fx.roots = roots
 
 	now := time.Now()
-	exchange := trusted.issue(now, "autodiscover.companya.example", "webmail.companya.example")
+	exchange := trusted.Issue(now, "autodiscover.companya.example", "webmail.companya.example")
 	var stops []func()
 	serve := func(cert tls.Certificate) string {
 		addr, stop := startTLS(cert)
@@ -78,12 +74,12 @@ func setupFixtures(dir string) func() {
 		ap("127.0.0.10:443"):  exchangeAddr, // the Exchange server, public address
 		ap("127.0.0.10:8443"): exchangeAddr,
 		ap("127.0.0.11:443"):  exchangeAddr,                                                          // the Exchange server, internal address
-		ap("127.0.0.20:443"):  serve(trusted.issue(now, "www.companyb.example")),                     // web site on the bare domain
-		ap("127.0.0.21:443"):  serve(trusted.issue(now, "companyb.example", "www.companyb.example")), // web site whose certificate covers it
-		ap("127.0.0.22:443"):  serve(trusted.issue(now, "www.webhost.example")),                      // a web host's own certificate
-		ap("127.0.0.30:443"):  serve(trusted.issue(now, "*.parking.example")),                        // where a wildcard points
-		ap("127.0.0.31:443"):  serve(rogue.issue(now, "autodiscover.companya.example")),
-		ap("127.0.0.32:443"):  serve(trusted.issue(now.Add(-72*time.Hour), "autodiscover.companya.example")),
+		ap("127.0.0.20:443"):  serve(trusted.Issue(now, "www.companyb.example")),                     // web site on the bare domain
+		ap("127.0.0.21:443"):  serve(trusted.Issue(now, "companyb.example", "www.companyb.example")), // web site whose certificate covers it
+		ap("127.0.0.22:443"):  serve(trusted.Issue(now, "www.webhost.example")),                      // a web host's own certificate
+		ap("127.0.0.30:443"):  serve(trusted.Issue(now, "*.parking.example")),                        // where a wildcard points
+		ap("127.0.0.31:443"):  serve(rogue.Issue(now, "autodiscover.companya.example")),
+		ap("127.0.0.32:443"):  serve(trusted.Issue(now.Add(-72*time.Hour), "autodiscover.companya.example")),
 		ap("127.0.0.40:80"):   redirectAddr, // 127.0.0.40:443 is closed: step 2 fails, step 3 redirects
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -112,71 +108,13 @@ func testRemap(dst netip.AddrPort) netip.AddrPort {
 	return ap(fx.closed)
 }
 
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newCA(name string) testCA {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-365 * 24 * time.Hour),
-		NotAfter:              time.Now().Add(365 * 24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		panic(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return testCA{cert: cert, key: key}
-}
-
-var serial int64 = 100
-
-// issue makes a leaf valid for two days from notBefore; a notBefore three days ago makes it expired.
-func (ca testCA) issue(notBefore time.Time, names ...string) tls.Certificate {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    notBefore.Add(-time.Hour),
-		NotAfter:     notBefore.Add(48 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		panic(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// startTLS accepts connections, completes the handshake and hangs up, which is all the checker needs.
+// startTLS serves cert on a loopback port of its own.
 func startTLS(cert tls.Certificate) (string, func()) {
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.(*tls.Conn).Handshake()
-				c.Close()
-			}()
-		}
-	}()
+	go testpki.Serve(l, cert)
 	return l.Addr().String(), func() { l.Close() }
 }
 
@@ -420,10 +358,10 @@ func readFile(t testing.TB, path string) string {
 	return string(b)
 }
 
-func newPool(cas ...testCA) *x509.CertPool {
+func newPool(cas ...testpki.CA) *x509.CertPool {
 	pool := x509.NewCertPool()
 	for _, ca := range cas {
-		pool.AddCert(ca.cert)
+		pool.AddCert(ca.Cert)
 	}
 	return pool
 }

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/autodiscover-dns/autodiscover/internal/testpki"
 )
 
 // The TLS connection leaves from -source, like the DNS queries: the internal server may only accept insiders.
 func TestCheckTLSSource(t *testing.T) {
-	cert := newCA("Source Test CA").issue(time.Now(), "autodiscover.companya.example")
+	cert := testpki.NewCA("Source Test CA").Issue(time.Now(), "autodiscover.companya.example")
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func TestCheckTLSSource(t *testing.T) {
 
 // Outlook's certificate checks, one problem at a time and together.
 func TestJudge(t *testing.T) {
-	trusted := newCA("Judge Test CA")
+	trusted := testpki.NewCA("Judge Test CA")
 	roots := newPool(trusted)
 	now := time.Now()
 	tests := []struct {
@@ -53,12 +55,12 @@ func TestJudge(t *testing.T) {
 		host     string
 		problems []string
 	}{
-		{"valid", trusted.issue(now, "autodiscover.companya.example"), "autodiscover.companya.example.", nil},
-		{"case and wildcard", trusted.issue(now, "*.companya.example"), "Autodiscover.CompanyA.example.", nil},
-		{"mismatch", trusted.issue(now, "autodiscover.companya.example"), "autodiscover.companyb.example.", []string{ProblemNameMismatch}},
-		{"expired", trusted.issue(now.Add(-72*time.Hour), "autodiscover.companya.example"), "autodiscover.companya.example.", []string{ProblemExpired}},
-		{"unknown", newCA("Other").issue(now, "autodiscover.companya.example"), "autodiscover.companya.example.", []string{ProblemUnknownAuthority}},
-		{"unknown, expired, mismatch", newCA("Other").issue(now.Add(-72*time.Hour), "www.companyb.example"), "companyb.example.",
+		{"valid", trusted.Issue(now, "autodiscover.companya.example"), "autodiscover.companya.example.", nil},
+		{"case and wildcard", trusted.Issue(now, "*.companya.example"), "Autodiscover.CompanyA.example.", nil},
+		{"mismatch", trusted.Issue(now, "autodiscover.companya.example"), "autodiscover.companyb.example.", []string{ProblemNameMismatch}},
+		{"expired", trusted.Issue(now.Add(-72*time.Hour), "autodiscover.companya.example"), "autodiscover.companya.example.", []string{ProblemExpired}},
+		{"unknown", testpki.NewCA("Other").Issue(now, "autodiscover.companya.example"), "autodiscover.companya.example.", []string{ProblemUnknownAuthority}},
+		{"unknown, expired, mismatch", testpki.NewCA("Other").Issue(now.Add(-72*time.Hour), "www.companyb.example"), "companyb.example.",
 			[]string{ProblemNameMismatch, ProblemUnknownAuthority, ProblemExpired}},
 	}
 	for _, tc := range tests {

@@ -3,17 +3,10 @@ package test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	mathrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -28,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/autodiscover-dns/autodiscover/internal/testpki"
 
 	"github.com/miekg/dns"
 )
@@ -599,10 +594,10 @@ var labHost = regexp.MustCompile(`\b127\.0\.0\.(1[0-9])\b`)
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	l := &lab{dir: t.TempDir()}
-	ca, other := newTestCA(t, "Autodiscover Test CA"), newTestCA(t, "Other Test CA")
-	l.ca, l.otherCA = ca.write(t, l.dir), other.write(t, l.dir)
-	mail := ca.issue(t, "autodiscover.companya.example", "webmail.companya.example")
-	web := ca.issue(t, "www.webhost.example")
+	ca, other := testpki.NewCA("Autodiscover Test CA"), testpki.NewCA("Other Test CA")
+	l.ca, l.otherCA = writeCA(t, l.dir, ca), writeCA(t, l.dir, other)
+	mail := ca.Issue(time.Now(), "autodiscover.companya.example", "webmail.companya.example")
+	web := ca.Issue(time.Now(), "www.webhost.example")
 
 	for attempt := 0; ; attempt++ {
 		// 127.0.0.0/24 is left to the clients (127.0.0.1, 127.0.0.2) and the system.
@@ -654,7 +649,7 @@ func (l *lab) listen(t *testing.T, certs map[string]tls.Certificate) error {
 			closeAll(opened)
 			return err
 		}
-		go serveTLS(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}))
+		go testpki.Serve(ln, cert)
 	}
 	ln, err := bind(net.JoinHostPort(l.host(httpOnly), "80"))
 	if err != nil {
@@ -676,21 +671,6 @@ func (l *lab) listen(t *testing.T, certs map[string]tls.Certificate) error {
 func closeAll(ls []net.Listener) {
 	for _, ln := range ls {
 		ln.Close()
-	}
-}
-
-// serveTLS completes each handshake and hangs up: the command only looks at the certificate.
-func serveTLS(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			c.(*tls.Conn).Handshake()
-			c.Close()
-		}()
 	}
 }
 
@@ -817,70 +797,12 @@ func (l *lab) checkJSON(t *testing.T, s *server, args ...string) ([]checkResult,
 	return results, exit
 }
 
-// testCA issues the servers' certificates.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newTestCA(t *testing.T, name string) testCA {
+// writeCA saves a CA's certificate as PEM for -ca.
+func writeCA(t *testing.T, dir string, ca testpki.CA) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testCA{cert: cert, key: key}
-}
-
-// write saves the CA's certificate as PEM for -ca.
-func (ca testCA) write(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, strings.ReplaceAll(ca.cert.Subject.CommonName, " ", "-")+".pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}), 0o644); err != nil {
+	path := filepath.Join(dir, strings.ReplaceAll(ca.Cert.Subject.CommonName, " ", "-")+".pem")
+	if err := os.WriteFile(path, ca.PEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func (ca testCA) issue(t *testing.T, names ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

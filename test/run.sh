@@ -21,7 +21,7 @@ if [ -n "$need" ]; then
 fi
 export PATH="$PATH:/usr/sbin"
 
-unformatted=$(gofmt -l cmd plugin test diagnose 2>/dev/null || true)
+unformatted=$(gofmt -l . 2>/dev/null || true)
 if [ -n "$unformatted" ]; then
     echo "test/run.sh: not gofmt'ed: $unformatted" >&2
     exit 1
